@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -356,4 +355,3 @@ def all_flags() -> list[str]:
     return flags
 
 
-_ = typing  # typing is kept for annotations evaluated by tools
