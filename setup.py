@@ -48,7 +48,7 @@ setup(
     version="0.1.0",
     description="Swallow Japanese web-corpus pipeline on Apache Beam, with a continued pre-training stage",
     python_requires=">=3.10",
-    packages=find_packages(include=["pipeline*", "transforms*", "classifiers*", "trainer*"]),
+    packages=find_packages(include=["pipeline", "transforms", "classifiers", "trainer", "pipeline.*", "transforms.*", "classifiers.*", "trainer.*"]),
     package_data={
         "transforms": ["data/*.txt", "data/*.tsv"],
         "classifiers": ["models/*.bin", "models/*.ftz", "models/*.json", "data/*"],

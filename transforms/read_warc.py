@@ -16,6 +16,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 import apache_beam as beam
+from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
@@ -236,7 +237,7 @@ class ReadWarc(beam.PTransform):
         files = (
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
-            | "Match" >> beam.io.fileio.MatchAll()
+            | "Match" >> fileio.MatchAll()
             | "Paths" >> beam.Map(lambda m: m.path)
             | "Distinct" >> beam.Distinct()
             # One file per element, spread so that files (not one worker) are the unit of work.

@@ -1,0 +1,1 @@
+"""Options, recipes, the DAG (read top-down), the run report and the CLI."""

@@ -1,0 +1,77 @@
+"""The Swallow DAG, top-down as the paper's Fig. 1:
+
+    WARC files → ReadWarc → Decode → Prefilter → (spread) → Extract → LanguageId → QualityRules
+    → HarmfulFilter → [Dedup → HostFilter | Classify → TopK] → Normalize → Parquet + report
+
+The recipe's ``stages`` tuple fixes the order between ReadWarc and the writers; each name maps to
+a stage builder in :data:`STAGES`. Every stage returns kept/rejected/errors; rejects and errors of
+all stages are written, and every exit is counted for the report.
+"""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import apache_beam as beam
+
+from transforms import stages
+from transforms.read_warc import SKIPPED, ReadWarc
+from transforms.schema import BASE_COLUMNS
+from transforms.stage import ERRORS, KEPT, REJECTED
+from transforms.stats import CountOutcomes
+from transforms.write import WriteDocuments, WriteErrors, WriteRejects
+
+#: stage name → builder(PipelineConfig) → composite PTransform returning kept/rejected/errors.
+STAGES: dict[str, Callable] = {
+    "decode": lambda cfg: stages.Decode(cfg.decode),
+    "prefilter": lambda cfg: stages.Prefilter(cfg.prefilter),
+    "extract": lambda cfg: stages.Extract(cfg.extract),
+    "langid": lambda cfg: stages.LanguageId(cfg.langid),
+    "quality": lambda cfg: stages.QualityRules(cfg.quality),
+    "harmful": lambda cfg: stages.HarmfulFilter(cfg.harmful),
+    "normalize": lambda cfg: stages.Normalize(cfg.normalize),
+}
+
+#: After this stage the surviving ~5% of pages are redistributed, so the expensive stages are not
+#: pinned to the worker that read one huge WARC file (and only 5% of the bytes are shuffled).
+SPREAD_AFTER = "prefilter"
+
+
+def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = "ids",
+          check_inputs: bool = True) -> dict:
+    """Add the whole corpus pipeline to ``p``; return its terminal PCollections."""
+    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.read, check=check_inputs)
+    docs = read[KEPT]
+    rejected, errors = [read[REJECTED]], [read[ERRORS]]
+    columns = dict(BASE_COLUMNS)
+
+    for name in cfg.stages:
+        stage = STAGES[name](cfg)
+        out = docs | stage
+        docs = out[KEPT]
+        rejected.append(out[REJECTED])
+        errors.append(out[ERRORS])
+        columns.update(getattr(stage, "columns", {}) or {})
+        for key, extra in out.items():  # stage statistics (e.g. dedup cluster sizes) for the report
+            if key not in (KEPT, REJECTED, ERRORS):
+                (extra
+                 | f"{stage.label}.{key}.Json" >> beam.Map(lambda x: json.dumps(x, default=str))
+                 | f"{stage.label}.{key}.Write" >> beam.io.WriteToText(
+                     f"{output.rstrip('/')}/_stats/{name}_{key}", file_name_suffix=".jsonl",
+                     num_shards=1, shard_name_template=""))
+        if name == SPREAD_AFTER:
+            docs = docs | "SpreadPages" >> beam.Reshuffle()
+
+    all_rejected = rejected | "AllRejected" >> beam.Flatten()
+    all_errors = errors | "AllErrors" >> beam.Flatten()
+
+    docs | "WriteDocuments" >> WriteDocuments(output, columns)
+    if rejects != "none":
+        all_rejected | "WriteRejects" >> WriteRejects(output, rejects)
+    all_errors | "WriteErrors" >> WriteErrors(output)
+    (docs, all_rejected, all_errors, read[SKIPPED]) | "CountOutcomes" >> CountOutcomes(output)
+    return {"documents": docs, "rejected": all_rejected, "errors": all_errors, "columns": columns}
+
+
+def funnel_stages(cfg) -> list[str]:
+    return ["read", *cfg.stages]

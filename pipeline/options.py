@@ -1,0 +1,28 @@
+"""CLI options as a Beam ``PipelineOptions`` subclass: the rest of argv goes to Beam unchanged."""
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+
+class SwallowOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument("--input", action="append", default=None,
+                            help="WARC glob(s) on any filesystem Beam knows (local, gs://, s3://, hdfs://); repeatable")
+        parser.add_argument("--output", default=None, help="output directory (documents/, rejects/, errors/, report.*)")
+        parser.add_argument("--recipe", default="v1", help="v1 | v2 | medical")
+        parser.add_argument("--config", default=None,
+                            help="JSON file overriding any field of the recipe's config, e.g. "
+                                 '{"quality": {"japanese": {"min_chars": 300}}}')
+        parser.add_argument("--rejects", default="ids", choices=["none", "ids", "full"],
+                            help="what to store of rejected documents (HTML is never stored)")
+        parser.add_argument("--prefilter", default=None, choices=["swallow", "kana", "both"],
+                            help="rapid prefilter mode (default: the recipe's)")
+        parser.add_argument("--extractor", default=None, choices=["resiliparse", "trafilatura"],
+                            help="main-text extractor (default: the recipe's)")
+        parser.add_argument("--extract_timeout", type=float, default=None,
+                            help="hard per-document extraction time limit in seconds")
+        # Not --labels: Beam's GoogleCloudOptions owns that flag (Dataflow job labels).
+        parser.add_argument("--lang_labels", default=None,
+                            help="TSV with record_id and lang_collected (e.g. labels.tsv), to report "
+                                 "prefilter precision/recall")

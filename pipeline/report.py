@@ -1,0 +1,211 @@
+"""The run report: ``report.json`` and ``report.html`` (spine issue §2.10).
+
+Built from the outcome counts the pipeline itself wrote (``_stats/``), so it is the same on every
+runner, and checked three ways:
+1. ``records_read == kept + Σ dropped + Σ errors`` (every record leaves the DAG exactly once);
+2. the Parquet row counts of ``documents/``, ``errors/`` (and ``rejects/`` when stored) equal
+   the counted outcomes (nothing written was lost, nothing counted was not written);
+3. where the runner answers metrics queries, each stage's Metrics counters agree.
+The funnel has the shape of the paper's Fig. 1: pages (and bytes/characters) after each stage.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+from collections import defaultdict
+
+from apache_beam.io.filesystems import FileSystems
+
+
+class InvariantError(AssertionError):
+    pass
+
+
+def _read_lines(path: str) -> list[str]:
+    if not FileSystems.exists(path):
+        return []
+    with FileSystems.open(path) as f:
+        return [ln for ln in f.read().decode("utf-8").splitlines() if ln.strip()]
+
+
+def parquet_rows(prefix: str) -> int | None:
+    """Total rows of ``prefix*.parquet`` from the footers only; None if nothing matches."""
+    import pyarrow.parquet as pq
+
+    match = FileSystems.match([f"{prefix}*.parquet"])[0].metadata_list
+    if not match:
+        return None
+    total = 0
+    for m in match:
+        with FileSystems.open(m.path) as f:
+            total += pq.ParquetFile(f).metadata.num_rows
+    return total
+
+
+def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
+    kept = sum(o["records"] for o in outcomes if o["kind"] == "kept")
+    kept_chars = sum(o["text_chars"] for o in outcomes if o["kind"] == "kept")
+    kept_bytes = sum(o["html_bytes"] for o in outcomes if o["kind"] == "kept")
+    dropped: dict[str, int] = defaultdict(int)
+    errors: dict[str, int] = defaultdict(int)
+    exits: dict[str, list[dict]] = defaultdict(list)
+    skipped = 0
+    for o in outcomes:
+        if o["kind"] == "rejected":
+            dropped[o["reason"]] += o["records"]
+            exits[o["stage"]].append(o)
+        elif o["kind"] == "error":
+            errors[o["reason"]] += o["records"]
+            exits[o["stage"]].append(o)
+        elif o["kind"] == "skipped":
+            skipped += o["records"]
+    order = list(stage_order) + sorted(s for s in exits if s not in stage_order)
+    records_read = kept + sum(dropped.values()) + sum(errors.values())
+
+    funnel = []
+    pages = records_read
+    for i, stage in enumerate(order):
+        gone = exits.get(stage, [])
+        n_drop = sum(o["records"] for o in gone if o["kind"] == "rejected")
+        n_err = sum(o["records"] for o in gone if o["kind"] == "error")
+        later = [o for s in order[i + 1:] for o in exits.get(s, [])]
+        pages -= n_drop + n_err
+        funnel.append({
+            "stage": stage,
+            "dropped": n_drop,
+            "errors": n_err,
+            "pages_after": pages,
+            "html_bytes_after": kept_bytes + sum(o["html_bytes"] for o in later),
+            "text_chars_after": kept_chars + sum(o["text_chars"] for o in later),
+            "by_reason": dict(sorted(((o["reason"], o["records"]) for o in gone), key=lambda kv: -kv[1])),
+        })
+    return {
+        "records_read": records_read,
+        "kept": kept,
+        "kept_text_chars": kept_chars,
+        "dropped": dict(sorted(dropped.items())),
+        "errors": dict(sorted(errors.items())),
+        "non_response_records": skipped,
+        "funnel": funnel,
+    }
+
+
+def check(summary: dict, written: dict[str, int | None]) -> list[str]:
+    """Invariant violations, as messages (empty when all hold)."""
+    problems = []
+    total = summary["kept"] + sum(summary["dropped"].values()) + sum(summary["errors"].values())
+    if summary["records_read"] != total:
+        problems.append(f"records_read {summary['records_read']} != kept + dropped + errors {total}")
+    if summary["funnel"] and summary["funnel"][-1]["pages_after"] != summary["kept"]:
+        problems.append(f"funnel ends at {summary['funnel'][-1]['pages_after']}, kept is {summary['kept']}")
+    expect = {"documents": summary["kept"], "errors": sum(summary["errors"].values()),
+              "rejects": sum(summary["dropped"].values())}
+    for name, rows in written.items():
+        if rows is None:
+            rows = 0
+        if rows != expect[name]:
+            problems.append(f"{name}/ holds {rows} rows but {expect[name]} were counted")
+    return problems
+
+
+def metrics_by_stage(result) -> dict[str, int] | None:
+    """``{counter_name: value}`` from the runner, or None where metrics cannot be queried."""
+    try:
+        counters = result.metrics().query()["counters"]
+    except Exception:
+        return None
+    out: dict[str, int] = defaultdict(int)
+    for c in counters:
+        if c.key.metric.namespace == "swallow":
+            out[c.key.metric.name] += c.committed if c.committed is not None else c.attempted
+    return dict(out)
+
+
+def check_metrics(summary: dict, metrics: dict[str, int]) -> list[str]:
+    problems = []
+    by_stage: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name, value in metrics.items():
+        stage, _, rest = name.partition(".")
+        by_stage[stage][rest] = value
+    for row in summary["funnel"]:
+        m = by_stage.get(row["stage"])
+        if not m:
+            continue
+        dropped = sum(v for k, v in m.items() if k.startswith("dropped."))
+        errs = sum(v for k, v in m.items() if k.startswith("error."))
+        if (dropped, errs) != (row["dropped"], row["errors"]):
+            problems.append(f"stage {row['stage']}: metrics say dropped={dropped} errors={errs}, "
+                            f"outcomes say dropped={row['dropped']} errors={row['errors']}")
+    return problems
+
+
+def build_report(output: str, stage_order: list[str], config: dict, rejects_mode: str,
+                 metrics: dict[str, int] | None = None, extra: dict | None = None,
+                 strict: bool = True) -> dict:
+    out = output.rstrip("/")
+    outcomes = [json.loads(x) for x in _read_lines(f"{out}/_stats/outcomes.jsonl")]
+    samples = [json.loads(x) for x in _read_lines(f"{out}/_stats/samples.jsonl")]
+    summary = summarise(outcomes, stage_order)
+    written = {"documents": parquet_rows(f"{out}/documents/part"),
+               "errors": parquet_rows(f"{out}/errors/part")}
+    if rejects_mode != "none":
+        written["rejects"] = parquet_rows(f"{out}/rejects/part")
+    problems = check(summary, written)
+    if metrics:
+        problems += check_metrics(summary, metrics)
+    report = {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **summary,
+        "written_rows": written,
+        "invariant_ok": not problems,
+        "invariant_problems": problems,
+        "recipe": config.get("name"),
+        "config": config,
+        "samples": samples,
+    }
+    if metrics is not None:
+        report["metrics"] = metrics
+    if extra:
+        report.update(extra)
+    with FileSystems.create(f"{out}/report.json") as f:
+        f.write(json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+    with FileSystems.create(f"{out}/report.html") as f:
+        f.write(render_html(report).encode("utf-8"))
+    if problems and strict:
+        raise InvariantError("run report invariant violated: " + "; ".join(problems))
+    return report
+
+
+def _bar(value: int, top: int, width: int = 420) -> str:
+    w = 0 if top == 0 else max(1, int(width * value / top)) if value else 0
+    return f'<svg width="{width}" height="14"><rect width="{w}" height="14" fill="#3b7dd8"/></svg>'
+
+
+def render_html(r: dict) -> str:
+    e = html.escape
+    top = r["records_read"] or 1
+    rows = "".join(
+        f"<tr><td>{e(f['stage'])}</td><td>{f['pages_after']:,}</td><td>{_bar(f['pages_after'], top)}</td>"
+        f"<td>{f['dropped']:,}</td><td>{f['errors']:,}</td><td>{f['text_chars_after']:,}</td>"
+        f"<td>{e(', '.join(f'{k}: {v}' for k, v in f['by_reason'].items()))}</td></tr>"
+        for f in r["funnel"]
+    )
+    samples = "".join(
+        f"<h3>{e(s['stage'] or '')} / {e(s['reason'] or '')}</h3><ul>"
+        + "".join(f"<li><a href=\"{e(x.get('url') or '')}\">{e(x.get('url') or x.get('id') or '')}</a> "
+                  f"<small>{e(x.get('message') or '')}</small><br><q>{e((x.get('text') or x.get('title') or '')[:200])}</q></li>"
+                  for x in s["samples"])
+        + "</ul>"
+        for s in r["samples"]
+    )
+    status = "holds" if r["invariant_ok"] else "VIOLATED: " + "; ".join(r["invariant_problems"])
+    return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Swallow corpus run report</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
+<h1>Swallow corpus run report ({e(str(r.get('recipe')))})</h1>
+<p>records read {r['records_read']:,} → kept {r['kept']:,} ({r['kept_text_chars']:,} characters);
+non-response WARC records {r['non_response_records']:,}. Invariant read = kept + dropped + errors: <b>{e(status)}</b></p>
+<h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
+<h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
+<h2>Sample rejects per reason</h2>{samples}
+</html>"""

@@ -1,0 +1,216 @@
+"""Kana test: does a page contain enough hiragana/katakana to be Japanese? (issue 11)
+
+Pure functions, no Beam and no model. Kana (hiragana U+3041–U+3096, katakana U+30A1–U+30FA) is
+written only in Japanese, so a kana count separates Japanese from Chinese far better than a
+title LID does: on the labelled sample (``tests/data/warc``) Swallow's title/``lang`` prefilter
+loses 137 of 489 Japanese pages (recall 0.720: old homepages, forums and manuals with no
+``lang`` attribute and a Latin or kanji-only title), and almost all of them carry kana.
+
+Two details keep the count honest:
+
+- **What counts as kana.** U+30FB (・) is excluded: Python's ``gb2312`` codec maps the Chinese
+  middle dot ``A1 A4`` (威廉·莎士比亚) to it. So are U+30FC–30FF (ー ヽ ヾ ヿ) and half-width
+  katakana U+FF66–FF9D: a Big5, KOI8-R or windows-125x page that the decoder falls through to
+  CP932 (undeclared, see :mod:`transforms.decode`) becomes a string of half-width katakana,
+  since CP932 maps the single bytes ``A1–DF`` to them.
+- **A second check: kana share.** GB2312 encodes kana in rows ``A4``/``A5`` exactly where
+  EUC-JP does, KS X 1001 (EUC-KR) has kana in rows ``AA``/``AB`` and its jamo row ``A4``
+  (ㅋㅋㅋ) reads as hiragana when an undeclared EUC-KR page is decoded as EUC-JP. A naive byte
+  regex passes ~3% of non-Japanese pages (issue 11). In all those cases the kana is a sprinkle
+  in a sea of hanzi/hangul (which a mis-decode turns into kanji), so we also require
+  ``kana >= min_share * (kana + cjk)`` where ``cjk`` counts Han ideographs and Hangul
+  syllables in the same window. Japanese prose is 30–70% kana; kanji-heavy Japanese (legal
+  text, kanbun) stays well above a few percent.
+
+Two inputs:
+
+- :func:`kana_stats_bytes` on raw bytes with a known charset, before any decoding. Exact for
+  UTF-8 (self-synchronising), Shift_JIS/CP932, EUC-JP and UTF-16 (tokenised so that a trail byte
+  is never read as a lead byte). Other charsets (ISO-2022-JP, GB2312, Big5, EUC-KR, unknown)
+  return ``None``: inconclusive, decode and use :func:`kana_stats_text`.
+- :func:`kana_stats_text` on a decoded ``str`` (what the prefilter sees after Decode). The
+  window is re-encoded to UTF-8 and counted with one bytes regex, in chunks that stop as soon
+  as the decision is made; an ASCII string is answered in O(1). Measured on the sample, this is
+  ~3x cheaper than ``re.findall`` over the ``str`` and ~4x cheaper than ``bytes.count`` of the
+  three lead pairs on Japanese pages (``bench/prefilter_bench.py``).
+
+Numeric character references (``&#12354;``, ``&#x30A2;``) are counted too, but only when the
+literal count is inconclusive and a reference to a kana code point is present: some pages are
+pure ASCII and write all their Japanese as references (the JIS X 0213 table in the sample).
+"""
+from __future__ import annotations
+
+import html as htmllib
+import re
+from typing import NamedTuple
+
+KANA_RANGES = ((0x3041, 0x3096), (0x30A1, 0x30FA))
+
+
+def is_kana(ch: str) -> bool:
+    o = ord(ch)
+    return any(lo <= o <= hi for lo, hi in KANA_RANGES)
+
+
+class KanaStats(NamedTuple):
+    """``kana``: hiragana+katakana characters; ``cjk``: Han ideographs + Hangul syllables,
+    both in the scanned window; ``scanned``: characters (text) or bytes (raw) looked at."""
+
+    kana: int
+    cjk: int
+    scanned: int = 0
+
+
+def kana_passes(kana: int, cjk: int, min_kana: int, min_share: float) -> bool:
+    """The kana test's decision from its two counts."""
+    return kana >= min_kana and kana >= min_share * (kana + cjk)
+
+
+# --- UTF-8 bytes (also the str path, after re-encoding) -------------------------------------
+# U+3041–303F = E3 81 81–BF, U+3040–3096 = E3 82 80–96, U+30A1–30BF = E3 82 A1–BF,
+# U+30C0–30FA = E3 83 80–BA.
+_KANA_UTF8 = re.compile(rb"\xe3(?:\x81[\x81-\xbf]|\x82[\x80-\x96\xa1-\xbf]|\x83[\x80-\xba])")
+# Lead bytes E4–ED: U+4000–DFFF, i.e. CJK Unified Ideographs (4E00–9FFF), Yi, Hangul syllables
+# (AC00–D7A3). Extension A (3400–4DBF, lead E3) is left out: rare, and it only lowers the share.
+_NOT_CJK_LEAD = bytes(b for b in range(256) if not 0xE4 <= b <= 0xED)
+
+
+def _utf8_stats(b: bytes) -> tuple[int, int]:
+    return len(_KANA_UTF8.findall(b)), len(b.translate(None, _NOT_CJK_LEAD))
+
+
+# --- Shift_JIS / CP932 ----------------------------------------------------------------------
+# Tokenised: every double-byte character is consumed whole (ASCII and half-width katakana are
+# single bytes that never start a match), so a trail byte 0x82/0x83 is never read as a lead.
+# Group 1: hiragana 829F–82F1 or katakana 8340–8396; group 2: kanji (lead 88–9F, E0–FC).
+_SJIS = re.compile(
+    rb"(\x82[\x9f-\xf1]|\x83[\x40-\x96])|([\x88-\x9f\xe0-\xfc][\x40-\x7e\x80-\xfc])"
+    rb"|[\x81-\x87][\x40-\x7e\x80-\xfc]"
+)
+# --- EUC-JP ---------------------------------------------------------------------------------
+# Rows A4 (hiragana A4A1–A4F3) and A5 (katakana A5A1–A5F6); kanji rows B0–FE; 8E = half-width
+# katakana (not counted), 8F = JIS X 0212 (three bytes, counted as kanji).
+_EUCJP = re.compile(
+    rb"([\xa4\xa5][\xa1-\xfe])|([\xb0-\xfe][\xa1-\xfe]|\x8f[\xa1-\xfe][\xa1-\xfe])"
+    rb"|[\xa1-\xa3\xa6-\xaf][\xa1-\xfe]|\x8e[\xa1-\xdf]"
+)
+
+
+def _tokenised_stats(pattern: re.Pattern, b: bytes) -> tuple[int, int]:
+    kana = cjk = 0
+    for k, c in pattern.findall(b):
+        if k:
+            kana += 1
+        elif c:
+            cjk += 1
+    return kana, cjk
+
+
+def _utf16_stats(b: bytes, little: bool) -> tuple[int, int]:
+    import array
+
+    units = array.array("H")
+    units.frombytes(b[: len(b) - len(b) % 2])
+    if not little:  # array uses native order; this module assumes a little-endian host
+        units.byteswap()
+    kana = cjk = 0
+    for u in units:
+        if 0x3041 <= u <= 0x3096 or 0x30A1 <= u <= 0x30FA:
+            kana += 1
+        elif 0x4E00 <= u <= 0x9FFF or 0xAC00 <= u <= 0xD7A3:
+            cjk += 1
+    return kana, cjk
+
+
+_BYTES_CHARSETS = {
+    "utf_8": "utf8", "utf8": "utf8", "ascii": "utf8", "us_ascii": "utf8",
+    "cp932": "sjis", "shift_jis": "sjis", "sjis": "sjis", "ms932": "sjis",
+    "shift_jisx0213": "sjis", "shift_jis_2004": "sjis",
+    "euc_jp": "eucjp", "euc_jis_2004": "eucjp", "euc_jisx0213": "eucjp",
+    "utf_16_le": "utf16le", "utf_16_be": "utf16be",
+}
+
+
+def kana_stats_bytes(raw: bytes, charset: str | None, limit: int = 65536) -> KanaStats | None:
+    """Kana and CJK counts in the first ``limit`` bytes of ``raw`` in ``charset`` (a Python
+    codec name, as :func:`transforms.decode.normalise_charset` gives), without decoding.
+
+    ``None`` means *inconclusive*: a charset whose kana bytes are ambiguous without decoding
+    (ISO-2022-JP, GB2312, Big5, EUC-KR, ...) or unknown; decode and call
+    :func:`kana_stats_text`. A UTF-16 page with a BOM is read in the BOM's order."""
+    cs = (charset or "").lower().replace("-", "_")
+    if raw.startswith(b"\xff\xfe"):
+        cs = "utf_16_le"
+    elif raw.startswith(b"\xfe\xff"):
+        cs = "utf_16_be"
+    elif cs == "utf_16":
+        return None
+    kind = _BYTES_CHARSETS.get(cs)
+    if kind is None:
+        return None
+    w = raw[:limit]
+    if kind == "utf8":
+        k, c = (0, 0) if w.isascii() else _utf8_stats(w)
+    elif kind == "sjis":
+        k, c = _tokenised_stats(_SJIS, w)
+    elif kind == "eucjp":
+        k, c = _tokenised_stats(_EUCJP, w)
+    else:
+        k, c = _utf16_stats(w, little=(kind == "utf16le"))
+    return KanaStats(k, c, len(w))
+
+
+def kana_count_bytes(raw: bytes, charset: str | None, limit: int = 65536) -> int | None:
+    """Kana count in the first ``limit`` bytes, or ``None`` if the bytes are inconclusive."""
+    s = kana_stats_bytes(raw, charset, limit)
+    return None if s is None else s.kana
+
+
+# --- decoded str ----------------------------------------------------------------------------
+# A numeric reference to U+3041–30FA: hex 3041–30FA or decimal 12353–12538 (approximate bounds
+# in the decimal branch, 12352–12543: the exact count comes from unescaping).
+_KANA_REF = re.compile(r"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]|0*12(?:3[5-9]|4\d|5[0-4])\d);")
+
+
+def kana_stats_text(
+    text: str, limit: int = 65536, min_kana: int = 0, min_share: float = 0.0, chunk: int = 8192
+) -> KanaStats:
+    """Kana and CJK counts in the first ``limit`` characters of a decoded page.
+
+    With ``min_kana > 0`` the scan stops early, chunk by chunk, once :func:`kana_passes` holds
+    for what was scanned (a Japanese page is decided in its first chunk or two); the counts are
+    then those of the scanned prefix. With ``min_kana == 0`` the whole window is counted."""
+    if text.isascii():  # O(1) in CPython: no kana, no CJK; only references can carry kana
+        return _refs_stats(text, limit, 0, 0, min_kana, min_share)
+    end = min(len(text), limit)
+    kana = cjk = 0
+    step = chunk if min_kana > 0 else end
+    pos = 0
+    while pos < end:
+        nxt = min(pos + step, end)
+        k, c = _utf8_stats(text[pos:nxt].encode("utf-8", "surrogatepass"))
+        kana += k
+        cjk += c
+        pos = nxt
+        if min_kana > 0 and kana_passes(kana, cjk, min_kana, min_share):
+            return KanaStats(kana, cjk, pos)
+        step *= 2  # few, growing chunks: non-Japanese pages pay little for the early exit
+    return _refs_stats(text, limit, kana, cjk, min_kana, min_share)
+
+
+def _refs_stats(text: str, limit: int, kana: int, cjk: int, min_kana: int, min_share: float) -> KanaStats:
+    """Add kana written as numeric character references, when the literal count is not enough
+    and the window has at least one reference to a kana code point."""
+    scanned = min(len(text), limit)
+    if (min_kana > 0 and kana_passes(kana, cjk, min_kana, min_share)) or "&#" not in text[:limit]:
+        return KanaStats(kana, cjk, scanned)
+    if not _KANA_REF.search(text, 0, limit):
+        return KanaStats(kana, cjk, scanned)
+    refs = htmllib.unescape("".join(m.group(0) for m in re.finditer(r"&#[xX]?[0-9a-fA-F]+;", text[:limit])))
+    k, c = _utf8_stats(refs.encode("utf-8", "surrogatepass"))
+    return KanaStats(kana + k, cjk + c, scanned)
+
+
+def kana_count_text(text: str, limit: int = 65536) -> int:
+    """Kana characters (literal or as numeric references) in the first ``limit`` characters."""
+    return kana_stats_text(text, limit).kana

@@ -1,0 +1,36 @@
+"""Precise Japanese language ID on the extracted text (Swallow NLP2024 §3.2: fastText lid.176)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifiers.langid import LangId
+
+
+@dataclass(frozen=True)
+class LangIdConfig:
+    """Keep a page iff lid.176's top label is ``lang`` and P(lang) ≥ ``min_score``. Swallow keeps
+    pages fastText calls Japanese; ``min_score`` (0.5) additionally drops pages where Japanese
+    wins only narrowly (mixed-language pages), and ``lang_score`` is stored so it can be re-tuned."""
+
+    lang: str = "ja"
+    min_score: float = 0.5
+    model_path: str | None = None
+
+
+class LangIdRule:
+    name = "langid"
+
+    def __init__(self, cfg: LangIdConfig = LangIdConfig()):
+        self.cfg = cfg
+        self.lid = LangId(cfg.model_path)
+
+    def setup(self):
+        self.lid.load()
+
+    def __call__(self, record: dict) -> tuple[dict, str | None]:
+        top, score = self.lid.predict(record["text"], self.cfg.lang)
+        out = dict(record)
+        out["lang"] = top
+        out["lang_score"] = score
+        ok = top == self.cfg.lang and score >= self.cfg.min_score
+        return out, (None if ok else "lang_not_ja_v1")

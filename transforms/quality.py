@@ -1,0 +1,209 @@
+"""Quality rules v1 (Swallow, Okazaki et al. NLP2024 §3.3; thresholds from the paper and its code).
+
+All n-grams are Unicode *character* n-grams; a "paragraph" is a line of ``text.split("\\n")``; a
+"sentence" is a match of ``[^。．！？!?]+[。．！？!?]?`` within a line. :func:`measure` computes every
+value (they become Parquet columns, so thresholds can be re-applied later without recomputing);
+:func:`decide` returns the reason code of the first rule that fires, in a fixed order, or None.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+SENTENCE = re.compile(r"[^。．！？!?]+[。．！？!?]?")
+
+HIRAGANA = "\u3041-\u3096"
+KATAKANA = "\u30a1-\u30fa"
+KANJI = "々〇〻\u3400-\u9fff\uf900-\ufaff"
+JA_PUNCT = "、，。．！？"
+_JA = re.compile(f"[{HIRAGANA}{KATAKANA}{KANJI}{JA_PUNCT}]")
+_HIRA = re.compile(f"[{HIRAGANA}]")
+_KATA = re.compile(f"[{KATAKANA}]")
+
+
+@dataclass(frozen=True)
+class RepetitionConfig:
+    """Gopher-style repetition rules on characters (Rae et al. 2021, Table A1), with Swallow's
+    thresholds (NLP2024 §3.3). Reject if value > threshold; ``None`` disables a rule.
+    ``top_ngram``: count of the most frequent n-gram / all n-gram occurrences (n = 2, 3, 4).
+    ``dup_ngram``: #distinct n-grams occurring more than once / #distinct n-grams (n = 5..10)."""
+
+    dup_line_frac: float | None = 0.30
+    dup_sentence_frac: float | None = 0.30
+    dup_line_chars_frac: float | None = 0.20
+    dup_sentence_chars_frac: float | None = 0.20
+    top_ngram: tuple[tuple[int, float], ...] = ((2, 0.20), (3, 0.18), (4, 0.16))
+    dup_ngram: tuple[tuple[int, float], ...] = (
+        (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10),
+    )
+
+
+@dataclass(frozen=True)
+class JapaneseConfig:
+    """Japanese character-class rules (Swallow NLP2024 §3.3). Japanese letters = hiragana
+    U+3041–3096, katakana U+30A1–30FA, kanji (々〇〻, U+3400–9FFF, U+F900–FAFF) and 、，。．！？.
+    ``None`` disables a rule (the v2 recipe relaxes some)."""
+
+    min_chars: int | None = 400
+    min_ja_chars: int | None = 400
+    min_hiragana_frac: float | None = 0.2
+    max_katakana_frac: float | None = 0.5
+    min_ja_frac: float | None = 0.5
+    min_mean_sentence_len: float | None = 20
+    max_mean_sentence_len: float | None = 90
+    max_sentence_len: int | None = 200
+    max_ellipsis_sentence_frac: float | None = 0.2
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    repetition: RepetitionConfig = field(default_factory=RepetitionConfig)
+    japanese: JapaneseConfig = field(default_factory=JapaneseConfig)
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
+
+
+def _ngram_keys(cps: np.ndarray, n: int) -> np.ndarray:
+    """One uint64 key per character n-gram. Exact for n <= 3 (21 bits per code point); a 64-bit
+    polynomial hash beyond (collision odds ~1e-10 per page, far below any threshold's resolution)."""
+    m = len(cps) - n + 1
+    if m <= 0:
+        return np.empty(0, dtype=np.uint64)
+    if n <= 3:
+        key = np.zeros(m, dtype=np.uint64)
+        for i in range(n):
+            key = (key << np.uint64(21)) | cps[i : i + m]
+        return key
+    key = np.zeros(m, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(n):
+            key = key * _MULT + cps[i : i + m] + np.uint64(1)
+    return key
+
+
+def _dup_stats(items: list[str]) -> tuple[float, float]:
+    """(Σ(freq−1)/#items, Σ(freq−1)·len / Σ len) over a list of strings."""
+    if not items:
+        return 0.0, 0.0
+    counts = Counter(items)
+    dup_n = sum(c - 1 for c in counts.values())
+    dup_chars = sum((c - 1) * len(s) for s, c in counts.items())
+    total_chars = sum(len(s) for s in items)
+    return dup_n / len(items), (dup_chars / total_chars if total_chars else 0.0)
+
+
+def sentences(text: str) -> list[str]:
+    out = []
+    for line in text.split("\n"):
+        out.extend(m.group(0) for m in SENTENCE.finditer(line) if m.group(0).strip())
+    return out
+
+
+def measure(text: str, cfg: QualityConfig = QualityConfig()) -> dict[str, float]:
+    """Every value the rules test, keyed by column name."""
+    v: dict[str, float] = {}
+    lines = text.split("\n")
+    sents = sentences(text)
+    v["dup_line_frac"], v["dup_line_chars_frac"] = _dup_stats(lines)
+    v["dup_sentence_frac"], v["dup_sentence_chars_frac"] = _dup_stats(sents)
+
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    for n, _ in cfg.repetition.top_ngram:
+        keys = _ngram_keys(cps, n)
+        if len(keys):
+            _, counts = np.unique(keys, return_counts=True)
+            v[f"top_{n}gram_frac"] = float(counts.max() / len(keys))
+        else:
+            v[f"top_{n}gram_frac"] = 0.0
+    for n, _ in cfg.repetition.dup_ngram:
+        keys = _ngram_keys(cps, n)
+        if len(keys):
+            _, counts = np.unique(keys, return_counts=True)
+            v[f"dup_{n}gram_frac"] = float((counts > 1).sum() / len(counts))
+        else:
+            v[f"dup_{n}gram_frac"] = 0.0
+
+    n_chars = len(text)
+    n_ja = len(_JA.findall(text))
+    v["chars"] = n_chars
+    v["ja_chars"] = n_ja
+    v["hiragana_frac"] = len(_HIRA.findall(text)) / n_ja if n_ja else 0.0
+    v["katakana_frac"] = len(_KATA.findall(text)) / n_ja if n_ja else 0.0
+    v["ja_frac"] = n_ja / n_chars if n_chars else 0.0
+    lens = [len(s) for s in sents]
+    v["mean_sentence_len"] = sum(lens) / len(lens) if lens else 0.0
+    v["max_sentence_len"] = max(lens) if lens else 0
+    v["ellipsis_sentence_frac"] = (
+        sum(1 for s in sents if s.rstrip().endswith(("・", "…"))) / len(sents) if sents else 0.0
+    )
+    return v
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+def decide(v: dict[str, float], cfg: QualityConfig = QualityConfig()) -> str | None:
+    """Reason code of the first rule that fires (fixed order), or None to keep."""
+    r, j = cfg.repetition, cfg.japanese
+    above = (
+        ("dup_line_frac", r.dup_line_frac, "dup_line_frac_v1"),
+        ("dup_sentence_frac", r.dup_sentence_frac, "dup_sentence_frac_v1"),
+        ("dup_line_chars_frac", r.dup_line_chars_frac, "dup_line_chars_frac_v1"),
+        ("dup_sentence_chars_frac", r.dup_sentence_chars_frac, "dup_sentence_chars_frac_v1"),
+        *((f"top_{n}gram_frac", t, f"top_{n}gram_frac_v1") for n, t in r.top_ngram),
+        *((f"dup_{n}gram_frac", t, f"dup_{n}gram_frac_v1") for n, t in r.dup_ngram),
+    )
+    for key, limit, reason in above:
+        if limit is not None and v[key] > limit:
+            return reason
+    checks = (
+        (j.min_chars, lambda t: v["chars"] < t, "ja_text_too_short_v1"),
+        (j.min_ja_chars, lambda t: v["ja_chars"] < t, "ja_chars_too_few_v1"),
+        (j.min_hiragana_frac, lambda t: v["hiragana_frac"] < t, "ja_hiragana_frac_v1"),
+        (j.max_katakana_frac, lambda t: v["katakana_frac"] > t, "ja_katakana_frac_v1"),
+        (j.min_ja_frac, lambda t: v["ja_frac"] < t, "ja_char_frac_v1"),
+        (j.min_mean_sentence_len, lambda t: v["mean_sentence_len"] < t, "ja_sentence_len_short_v1"),
+        (j.max_mean_sentence_len, lambda t: v["mean_sentence_len"] > t, "ja_sentence_len_long_v1"),
+        (j.max_sentence_len, lambda t: v["max_sentence_len"] > t, "ja_sentence_max_len_v1"),
+        (j.max_ellipsis_sentence_frac, lambda t: v["ellipsis_sentence_frac"] > t, "ja_ellipsis_frac_v1"),
+    )
+    for limit, fires, reason in checks:
+        if limit is not None and fires(limit):
+            return reason
+    return None
+
+
+def measured_columns(cfg: QualityConfig = QualityConfig()) -> list[str]:
+    return list(measure("", cfg).keys())
+
+
+def relaxed(cfg: QualityConfig = QualityConfig()) -> QualityConfig:
+    """Swallow v2's relaxed rules (Hattori et al. NLP2025): v1 minus the katakana fraction, the
+    Japanese-character fraction and the duplicate 5–10-gram rules."""
+    return replace(
+        cfg,
+        repetition=replace(cfg.repetition, dup_ngram=tuple((n, None) for n, _ in cfg.repetition.dup_ngram)),
+        japanese=replace(cfg.japanese, max_katakana_frac=None, min_ja_frac=None),
+    )
+
+
+class QualityRule:
+    name = "quality"
+
+    def __init__(self, cfg: QualityConfig = QualityConfig()):
+        self.cfg = cfg
+
+    def __call__(self, record: dict) -> tuple[dict, str | None]:
+        values = measure(record["text"], self.cfg)
+        out = dict(record)
+        out.update({f"q_{k}": float(x) for k, x in values.items()})
+        return out, decide(values, self.cfg)
+
+
+__all__ = ["QualityConfig", "RepetitionConfig", "JapaneseConfig", "measure", "decide", "QualityRule",
+           "relaxed", "sentences", "fields"]

@@ -1,0 +1,83 @@
+"""Run statistics computed inside the pipeline, so the report is the same on every runner
+(Metrics are also kept, but not every runner answers metrics queries).
+
+Every record leaves the DAG exactly once: kept at the end, rejected by a stage, or as an error.
+Each exit becomes an *outcome* ``(kind, stage, reason) → (records, html_bytes, text_chars)``;
+summed per key there are a few dozen keys, written as one small JSON file.
+"""
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+
+SAMPLES_PER_REASON = 3
+
+
+def outcome_key(kind: str, record: dict) -> tuple[tuple[str, str, str], tuple[int, int, int]]:
+    if kind == "kept":
+        key = ("kept", "", "")
+    elif kind == "rejected":
+        key = ("rejected", record.get("stage") or "", record.get("reason") or "")
+    else:
+        key = ("error", record.get("stage") or "", record.get("kind") or "")
+    return key, (1, int(record.get("html_bytes") or 0), int(record.get("text_chars") or 0))
+
+
+def _sum3(values):
+    a = b = c = 0
+    for x, y, z in values:
+        a += x
+        b += y
+        c += z
+    return a, b, c
+
+
+def _to_json(kv) -> str:
+    (kind, stage, reason), (n, html_bytes, text_chars) = kv
+    return json.dumps({"kind": kind, "stage": stage, "reason": reason, "records": n,
+                       "html_bytes": html_bytes, "text_chars": text_chars}, sort_keys=True)
+
+
+def _sample_json(kv) -> str:
+    (stage, reason), recs = kv
+    return json.dumps({"stage": stage, "reason": reason, "samples": recs}, ensure_ascii=False, sort_keys=True)
+
+
+def _sample_view(kind: str, r: dict) -> dict:
+    text = r.get("text") or ""
+    return {"id": r.get("id"), "url": r.get("url"), "kind": kind,
+            "message": r.get("message"), "title": r.get("title"), "text": text[:300]}
+
+
+class CountOutcomes(beam.PTransform):
+    """kept/rejected/errors PCollections → ``<output>/_stats/outcomes.jsonl`` (+ skipped counts and
+    a few sample rejects per reason, smallest ids first so the choice is deterministic)."""
+
+    def __init__(self, output: str):
+        super().__init__()
+        self.prefix = f"{output.rstrip('/')}/_stats"
+
+    def expand(self, pcolls):
+        kept, rejected, errors, skipped = pcolls
+        keyed = (
+            (kept | "KeyKept" >> beam.Map(lambda r: outcome_key("kept", r)),
+             rejected | "KeyRejected" >> beam.Map(lambda r: outcome_key("rejected", r)),
+             errors | "KeyErrors" >> beam.Map(lambda r: outcome_key("error", r)),
+             skipped | "KeySkipped" >> beam.Map(lambda pn: (("skipped", "read", "non_response"), (pn[1], 0, 0))))
+            | "AllOutcomes" >> beam.Flatten()
+            | "Sum" >> beam.CombinePerKey(_sum3)
+            | "ToJson" >> beam.Map(_to_json)
+        )
+        keyed | "WriteOutcomes" >> beam.io.WriteToText(
+            f"{self.prefix}/outcomes", file_name_suffix=".jsonl", num_shards=1, shard_name_template="")
+        samples = (
+            (rejected | "SampleKeyR" >> beam.Map(lambda r: ((r.get("stage"), r.get("reason")), _sample_view("rejected", r))),
+             errors | "SampleKeyE" >> beam.Map(lambda r: ((r.get("stage"), r.get("kind")), _sample_view("error", r))))
+            | "AllSamples" >> beam.Flatten()
+            | "Smallest" >> beam.combiners.Top.PerKey(SAMPLES_PER_REASON, key=lambda s: s["id"] or "", reverse=True)
+            | "SamplesJson" >> beam.Map(_sample_json)
+        )
+        samples | "WriteSamples" >> beam.io.WriteToText(
+            f"{self.prefix}/samples", file_name_suffix=".jsonl", num_shards=1, shard_name_template="")
+        return keyed

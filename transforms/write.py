@@ -1,0 +1,61 @@
+"""WriteParquet: kept documents, rejects and errors as sharded Parquet (spine issue §2.9).
+
+``out/documents/`` opens with ``datasets.load_dataset("parquet", data_files=...)`` and pyarrow;
+``out/rejects/`` carries ``stage`` + ``reason`` (``--rejects none|ids|full``: ids keeps the
+provenance columns only, full adds title and text; HTML is never stored); ``out/errors/``
+carries ``kind`` + ``message`` for every record that could not be processed.
+"""
+from __future__ import annotations
+
+import apache_beam as beam
+import pyarrow as pa
+
+from transforms.schema import ERROR_COLUMNS, REJECT_COLUMNS, project, schema
+
+REJECT_MODES = ("none", "ids", "full")
+_TEXT_FIELDS = ("title", "text")
+
+
+def _write(pcoll, prefix: str, columns: dict[str, pa.DataType], num_shards: int = 0):
+    cols = dict(columns)
+    return (
+        pcoll
+        | "Project" >> beam.Map(project, cols)
+        | "Write" >> beam.io.WriteToParquet(
+            prefix, schema(cols), file_name_suffix=".parquet", num_shards=num_shards,
+            codec="zstd",
+        )
+    )
+
+
+class WriteDocuments(beam.PTransform):
+    def __init__(self, output: str, columns: dict[str, pa.DataType], num_shards: int = 0):
+        super().__init__()
+        self.output, self.columns, self.num_shards = output, columns, num_shards
+
+    def expand(self, docs):
+        return _write(docs, f"{self.output.rstrip('/')}/documents/part", self.columns, self.num_shards)
+
+
+class WriteRejects(beam.PTransform):
+    def __init__(self, output: str, mode: str = "ids", extra: dict[str, pa.DataType] | None = None):
+        super().__init__()
+        if mode not in REJECT_MODES:
+            raise ValueError(f"rejects mode {mode!r}: expected one of {REJECT_MODES}")
+        self.output, self.mode, self.extra = output, mode, extra or {}
+
+    def expand(self, rejects):
+        cols = dict(REJECT_COLUMNS)
+        cols.update(self.extra)
+        if self.mode == "ids":
+            cols = {k: t for k, t in cols.items() if k not in _TEXT_FIELDS}
+        return _write(rejects, f"{self.output.rstrip('/')}/rejects/part", cols)
+
+
+class WriteErrors(beam.PTransform):
+    def __init__(self, output: str):
+        super().__init__()
+        self.output = output
+
+    def expand(self, errors):
+        return _write(errors, f"{self.output.rstrip('/')}/errors/part", ERROR_COLUMNS)
