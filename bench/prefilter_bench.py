@@ -1,0 +1,140 @@
+"""Cost of the prefilter modes against the floor: raw fastwarc iteration (issue 11).
+
+On the labelled sample (``tests/data/warc``), replicated in memory, time per record:
+
+- ``raw``: fastwarc iteration with HTTP parsing, reading every payload (the spine's floor);
+- ``read``: our ReadWarc record loop (:func:`transforms.read_warc.iter_warc`);
+- ``+decode``: read + Decode;
+- ``+swallow`` / ``+kana`` / ``+both``: read + Decode + Prefilter in that mode;
+- ``+both(evidence)``: ``both`` collecting every mode's evidence (an evaluation run);
+
+on two inputs: the non-Japanese records only (the ~95% of a crawl whose cost the prefilter
+sets, since they stop there) and all records. Ratios are to ``raw`` on the same input; the
+goal is ≤ 1.5x on non-Japanese records. The best of ``--repeat`` runs is reported (this is a
+shared machine). Run: ``python bench/prefilter_bench.py [--replicate 5] [--repeat 5]``.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import glob
+import io
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: E402
+
+from transforms.decode import DecodeRule  # noqa: E402
+from transforms.prefilter import PrefilterConfig, PrefilterRule, load_labels  # noqa: E402
+from transforms.read_warc import iter_warc, record_hash  # noqa: E402
+from transforms.records import RecordError  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+SAMPLE = os.path.join(ROOT, "tests", "data", "warc")
+
+
+def split_members(path: str) -> list[tuple[str | None, bytes]]:
+    """The gzip members of a ``.warc.gz`` (one WARC record each), with the response's id."""
+    data = open(path, "rb").read()
+    spans = []
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh, parse_http=False):
+            rid = rec.headers.get("WARC-Record-ID", "") if rec.record_type == WarcRecordType.response else None
+            spans.append((rec.stream_pos, rid))
+    out = []
+    for i, (pos, rid) in enumerate(spans):
+        end = spans[i + 1][0] if i + 1 < len(spans) else len(data)
+        out.append((record_hash(rid) if rid else None, data[pos:end]))
+    return out
+
+
+def raw_iter(buf: bytes) -> int:
+    n = 0
+    for rec in ArchiveIterator(io.BytesIO(buf), parse_http=True):
+        if rec.record_type == WarcRecordType.response:
+            rec.reader.read()
+            _ = rec.http_headers.get("Content-Type", "") if rec.http_headers is not None else ""
+            n += 1
+    return n
+
+
+def pipeline_iter(path: str, rules: list) -> int:
+    n = 0
+    for outcome, rec in iter_warc(path):
+        if outcome != "kept":
+            continue
+        for rule in rules:
+            try:
+                rec, reason = rule(rec)
+            except RecordError:
+                break
+            if reason is not None:
+                break
+        n += 1
+    return n
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--replicate", type=int, default=5, help="copies of the sample in memory")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", default=SAMPLE)
+    args = ap.parse_args(argv)
+
+    labels = load_labels(os.path.join(args.data, "labels.tsv"))
+    members = [m for p in sorted(glob.glob(os.path.join(args.data, "*.warc.gz"))) for m in split_members(p)]
+    non_ja = b"".join(b for rid, b in members if rid is not None and not labels.get(rid, {}).get("positive"))
+    everything = b"".join(b for _, b in members)
+    inputs = {"non-Japanese": non_ja * args.replicate, "all": everything * args.replicate}
+
+    decode = DecodeRule()
+    modes = {}
+    for mode in ("swallow", "kana", "both"):
+        modes[mode] = PrefilterRule(PrefilterConfig(mode=mode))
+    modes["both(evidence)"] = PrefilterRule(PrefilterConfig(mode="both", evidence=True))
+    for r in modes.values():
+        r.setup()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, buf in inputs.items():
+            path = os.path.join(tmp, f"{name}.warc.gz")
+            with open(path, "wb") as f:
+                f.write(buf)
+            n = raw_iter(buf)
+            t_raw = best_of(lambda: raw_iter(buf), args.repeat)
+            line = {"input": name, "records": n, "MB": len(buf) / 1e6, "raw": t_raw}
+            line["read"] = best_of(lambda: pipeline_iter(path, []), args.repeat)
+            line["+decode"] = best_of(lambda: pipeline_iter(path, [decode]), args.repeat)
+            for mode, rule in modes.items():
+                line[f"+{mode}"] = best_of(lambda: pipeline_iter(path, [decode, rule]), args.repeat)
+            rows.append(line)
+
+    cols = ["raw", "read", "+decode", "+swallow", "+kana", "+both", "+both(evidence)"]
+    print(f"{'input':14} {'records':>7} {'MB gz':>6}  " + "  ".join(f"{c:>16}" for c in cols))
+    for line in rows:
+        cells = []
+        for c in cols:
+            us = 1e6 * line[c] / line["records"]
+            cells.append(f"{us:7.0f}us {line[c] / line['raw']:5.2f}x")
+        print(f"{line['input']:14} {line['records']:7d} {line['MB']:6.1f}  " + "  ".join(f"{c:>16}" for c in cells))
+    print("per record (best of %d); ratio to raw fastwarc iteration on the same input" % args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
