@@ -34,9 +34,9 @@ Two inputs:
   ~3x cheaper than ``re.findall`` over the ``str`` and ~4x cheaper than ``bytes.count`` of the
   three lead pairs on Japanese pages (``bench/prefilter_bench.py``).
 
-Numeric character references (``&#12354;``, ``&#x30A2;``) are counted too, but only when the
-literal count is inconclusive and a reference to a kana code point is present: some pages are
-pure ASCII and write all their Japanese as references (the JIS X 0213 table in the sample).
+Numeric character references (``&#12354;``, ``&#x30A2;``) are counted on pure-ASCII pages that
+hold a reference to a kana code point: some pages write all their Japanese as references (the
+JIS X 0213 table in the sample).
 """
 from __future__ import annotations
 
@@ -158,9 +158,20 @@ def kana_count_bytes(raw: bytes, charset: str | None, limit: int = 65536) -> int
 
 
 # --- decoded str ----------------------------------------------------------------------------
-# A numeric reference to U+3041–30FA: hex 3041–30FA or decimal 12353–12538 (approximate bounds
-# in the decimal branch, 12352–12543: the exact count comes from unescaping).
-_KANA_REF = re.compile(r"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]|0*12(?:3[5-9]|4\d|5[0-4])\d);")
+# A numeric reference to U+3041–30FA: hex 3041–30FA or decimal 12353–12538 (approximate bounds,
+# 12350–12549 in decimal; the exact count comes from unescaping). Only pure-ASCII pages are
+# searched (``str.isascii`` is O(1)): a page with literal non-ASCII text and kana only as
+# references is not worth a third pass over every page's window (measured: ``b"&#" in chunk``
+# alone cost more than the kana regex on HTML, which is full of ``&``).
+_KANA_REF = re.compile(rb"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]|0*12(?:3[5-9]|4\d|5[0-4])\d);")
+_ANY_REF = re.compile(r"&#[xX]?[0-9a-fA-F]+;")
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (never from transforms.decode, but be safe)
+        return text.encode("utf-8", "surrogatepass")
 
 
 def kana_stats_text(
@@ -168,38 +179,50 @@ def kana_stats_text(
 ) -> KanaStats:
     """Kana and CJK counts in the first ``limit`` characters of a decoded page.
 
-    With ``min_kana > 0`` the scan stops early, chunk by chunk, once :func:`kana_passes` holds
-    for what was scanned (a Japanese page is decided in its first chunk or two); the counts are
-    then those of the scanned prefix. With ``min_kana == 0`` the whole window is counted."""
-    if text.isascii():  # O(1) in CPython: no kana, no CJK; only references can carry kana
-        return _refs_stats(text, limit, 0, 0, min_kana, min_share)
+    With ``min_kana > 0`` the scan stops early, chunk by chunk (growing), once
+    :func:`kana_passes` holds for what was scanned (a Japanese page is decided in its first
+    chunk or two); the counts are then those of the scanned prefix. CJK letters are only counted
+    once some kana was seen (the share cannot matter before), so a page without kana costs one
+    UTF-8 encode and one regex pass over the window. With ``min_kana == 0`` the whole window is
+    counted. ``scanned`` is the number of characters looked at."""
     end = min(len(text), limit)
+    if text.isascii():  # O(1) in CPython: no kana, no CJK; only references can carry kana
+        window = text[:end].encode("ascii")
+        has_ref = _KANA_REF.search(window) is not None
+        return _with_refs(text, end, 0, 0, has_ref, min_kana, min_share)
+    eager = min_kana <= 0
     kana = cjk = 0
-    step = chunk if min_kana > 0 else end
+    cjk_from = 0  # characters before this position have had their CJK letters counted
+    step = chunk if not eager else end
     pos = 0
     while pos < end:
         nxt = min(pos + step, end)
-        k, c = _utf8_stats(text[pos:nxt].encode("utf-8", "surrogatepass"))
+        b = _utf8(text[pos:nxt])
+        k = len(_KANA_UTF8.findall(b))
+        if k or eager:
+            if cjk_from < pos:  # first kana: count the CJK letters of the chunks before
+                cjk += len(_utf8(text[cjk_from:pos]).translate(None, _NOT_CJK_LEAD))
+            cjk += len(b.translate(None, _NOT_CJK_LEAD))
+            cjk_from = nxt
         kana += k
-        cjk += c
         pos = nxt
-        if min_kana > 0 and kana_passes(kana, cjk, min_kana, min_share):
+        if not eager and kana_passes(kana, cjk, min_kana, min_share):
             return KanaStats(kana, cjk, pos)
-        step *= 2  # few, growing chunks: non-Japanese pages pay little for the early exit
-    return _refs_stats(text, limit, kana, cjk, min_kana, min_share)
+        step *= 2  # few, growing chunks: a page without kana pays little for the early exit
+    if kana and cjk_from < end:
+        cjk += len(_utf8(text[cjk_from:end]).translate(None, _NOT_CJK_LEAD))
+    return KanaStats(kana, cjk, end)
 
 
-def _refs_stats(text: str, limit: int, kana: int, cjk: int, min_kana: int, min_share: float) -> KanaStats:
-    """Add kana written as numeric character references, when the literal count is not enough
-    and the window has at least one reference to a kana code point."""
-    scanned = min(len(text), limit)
-    if (min_kana > 0 and kana_passes(kana, cjk, min_kana, min_share)) or "&#" not in text[:limit]:
-        return KanaStats(kana, cjk, scanned)
-    if not _KANA_REF.search(text, 0, limit):
-        return KanaStats(kana, cjk, scanned)
-    refs = htmllib.unescape("".join(m.group(0) for m in re.finditer(r"&#[xX]?[0-9a-fA-F]+;", text[:limit])))
-    k, c = _utf8_stats(refs.encode("utf-8", "surrogatepass"))
-    return KanaStats(kana + k, cjk + c, scanned)
+def _with_refs(text: str, end: int, kana: int, cjk: int, has_ref: bool, min_kana: int,
+               min_share: float) -> KanaStats:
+    """Add kana (and CJK) written as numeric character references, when the window holds a
+    reference to a kana code point and the literal count does not already pass."""
+    if not has_ref or (min_kana > 0 and kana_passes(kana, cjk, min_kana, min_share)):
+        return KanaStats(kana, cjk, end)
+    refs = htmllib.unescape("".join(_ANY_REF.findall(text, 0, end)))
+    k, c = _utf8_stats(_utf8(refs))
+    return KanaStats(kana + k, cjk + c, end)
 
 
 def kana_count_text(text: str, limit: int = 65536) -> int:
