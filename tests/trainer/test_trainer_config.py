@@ -1,0 +1,71 @@
+"""Recipes, overrides, and the launch pitfalls written down in issue 6."""
+import re
+
+import pytest
+
+from trainer_helpers import REPO
+from trainer import config as C
+from trainer.train import lr_lambda
+
+
+def test_swallow_recipe_values():
+    cfg = C.swallow_llama3_8b()
+    o = cfg.optimizer
+    assert (o.lr, o.min_lr, o.warmup_steps, o.weight_decay, o.beta1, o.beta2) == (2.5e-5, 2.5e-6, 2000, 0.1, 0.9, 0.95)
+    assert cfg.train.global_batch == 1024 and cfg.data.seq_len == 8192
+    assert cfg.parallel.param_dtype == "bfloat16" and cfg.parallel.reduce_dtype == "float32"
+    assert cfg.model.num_hidden_layers == 32 and cfg.model.vocab_size == 128256
+
+
+def test_schedule_warmup_then_cosine_to_min():
+    o = C.swallow_llama3_8b().optimizer
+    f = lr_lambda(o, 10_000)
+    assert f(0) == pytest.approx(1 / 2000)
+    assert f(1999) == pytest.approx(1.0)
+    assert f(9999) == pytest.approx(o.min_lr / o.lr)
+    mid = 2000 + (10_000 - 2000) // 2
+    assert f(mid - 1) == pytest.approx((1 + 0.1) / 2, rel=1e-3)
+
+
+def test_overrides_are_typed_and_checked():
+    cfg = C.load("tiny", {"train.steps": "7", "parallel.activation_checkpointing": "true",
+                          "model.hf_path": "none", "optimizer.lr": "1e-4", "log_file": "x"})
+    assert cfg.train.steps == 7 and cfg.parallel.activation_checkpointing is True
+    assert cfg.model.hf_path is None and cfg.optimizer.lr == 1e-4 and cfg.log_file == "x"
+    with pytest.raises(ValueError):
+        C.load("tiny", {"train.stepz": "1"})
+    with pytest.raises(dataclasses_error()):
+        C.tiny().train.steps = 3  # frozen
+
+
+def dataclasses_error():
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError
+
+
+def test_config_json_roundtrip(tmp_path):
+    import json
+
+    cfg = C.swallow_llama3_8b()
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(cfg.to_dict()))
+    assert C.load(str(p)) == cfg
+    assert C.parse_cli(["--config", str(p), "--train.steps=3", "--data.path", "d"]) == (
+        str(p), {"train.steps": "3", "data.path": "d"})
+
+
+def test_script_flags_are_not_prefixes_of_torchrun_flags():
+    from torch.distributed.run import get_args_parser
+
+    theirs = [s for a in get_args_parser()._actions for s in a.option_strings if s.startswith("--")]
+    ours = C.all_flags()
+    assert "--train.steps" in ours
+    clashes = [(o, t) for o in ours for t in theirs if t.startswith(o) or o.startswith(t)]
+    assert not clashes
+
+
+def test_setup_pins_torch_in_trainer_extra():
+    text = (REPO / "setup.py").read_text()
+    block = re.search(r'"trainer":\s*\[(.*?)\]', text, re.S).group(1)
+    assert '"torch==2.13.0"' in block
