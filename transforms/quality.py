@@ -148,8 +148,14 @@ def measure(text: str, cfg: QualityConfig = QualityConfig()) -> dict[str, float]
 # --- deciding --------------------------------------------------------------------------------
 
 def decide(v: dict[str, float], cfg: QualityConfig = QualityConfig()) -> str | None:
-    """Reason code of the first rule that fires (fixed order), or None to keep."""
+    """Reason code of the first rule that fires, or None to keep. Order: length first (on a
+    20-character page every n-gram statistic is noise, and "too short" is the useful reason),
+    then repetition, then the Japanese character-class rules."""
     r, j = cfg.repetition, cfg.japanese
+    if j.min_chars is not None and v["chars"] < j.min_chars:
+        return "ja_text_too_short_v1"
+    if j.min_ja_chars is not None and v["ja_chars"] < j.min_ja_chars:
+        return "ja_chars_too_few_v1"
     above = (
         ("dup_line_frac", r.dup_line_frac, "dup_line_frac_v1"),
         ("dup_sentence_frac", r.dup_sentence_frac, "dup_sentence_frac_v1"),
@@ -162,8 +168,6 @@ def decide(v: dict[str, float], cfg: QualityConfig = QualityConfig()) -> str | N
         if limit is not None and v[key] > limit:
             return reason
     checks = (
-        (j.min_chars, lambda t: v["chars"] < t, "ja_text_too_short_v1"),
-        (j.min_ja_chars, lambda t: v["ja_chars"] < t, "ja_chars_too_few_v1"),
         (j.min_hiragana_frac, lambda t: v["hiragana_frac"] < t, "ja_hiragana_frac_v1"),
         (j.max_katakana_frac, lambda t: v["katakana_frac"] > t, "ja_katakana_frac_v1"),
         (j.min_ja_frac, lambda t: v["ja_frac"] < t, "ja_char_frac_v1"),

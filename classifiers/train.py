@@ -1,0 +1,182 @@
+"""Train a fastText classifier on character 2/3-grams and evaluate it on a held-out split.
+
+    # binary (Wiki) classifier: positives vs negatives, one or more files each
+    python -m classifiers.train --kind binary --pos wiki.jsonl --neg web.jsonl --out classifiers/models/wiki.ftz
+    # 4-class educational value: one labelled file, label field 0..3
+    python -m classifiers.train --kind edu --data labels.jsonl --label-field edu --out classifiers/models/edu.ftz
+    # extra test set scored by reading (e.g. the medical labels): --test FILE --test-label-field medical
+
+Inputs: ``.jsonl``/``.jsonl.gz`` (field ``--text-field``, default ``text``), ``.parquet`` (same
+column), or ``.txt`` (one document per line). ``--limit N`` takes N random records per file
+(seeded). Writes ``<out>`` (``.ftz``: quantised) and ``<out stem>.json`` with the kind, the
+training command, the data counts and the evaluation (see :mod:`classifiers.evaluate`).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import sys
+import tempfile
+
+from classifiers.evaluate import binary_metrics, edu_metrics
+from classifiers.ft import DEFAULT_MAX_CHARS, features, score_from
+
+
+def read_texts(path: str, text_field: str = "text", label_field: str | None = None) -> list[tuple[str, object]]:
+    """``[(text, label or None)]`` from JSONL, Parquet or plain text."""
+    if path.endswith(".parquet") or os.path.isdir(path):
+        import pyarrow.parquet as pq
+
+        cols = [text_field] + ([label_field] if label_field else [])
+        t = pq.read_table(path, columns=cols).to_pydict()
+        return [(x, t[label_field][i] if label_field else None) for i, x in enumerate(t[text_field]) if x]
+    opener = gzip.open if path.endswith(".gz") else open
+    out = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        if ".jsonl" in path or ".json" in path:
+            for line in f:
+                if line.strip():
+                    d = json.loads(line)
+                    if d.get(text_field):
+                        out.append((d[text_field], d.get(label_field) if label_field else None))
+        else:
+            out = [(ln.rstrip("\n"), None) for ln in f if ln.strip()]
+    return out
+
+
+def _take(items: list, limit: int | None, rng: random.Random) -> list:
+    if limit and len(items) > limit:
+        items = rng.sample(items, limit)
+    return items
+
+
+def split(items: list, test_frac: float, seed: int, strat: list | None = None):
+    from sklearn.model_selection import train_test_split
+
+    if test_frac <= 0:
+        return items, []
+    return train_test_split(items, test_size=test_frac, random_state=seed, stratify=strat)
+
+
+def fit(train: list[tuple[str, object]], args) -> object:
+    import fasttext
+
+    rng = random.Random(args.seed)
+    rows = list(train)
+    rng.shuffle(rows)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        for text, label in rows:
+            f.write(f"__label__{label} {features(text, args.max_chars)}\n")
+        tmp = f.name
+    try:
+        model = fasttext.train_supervised(
+            input=tmp, lr=args.lr, epoch=args.epoch, dim=args.dim, wordNgrams=1, minCount=args.min_count,
+            bucket=args.bucket, loss="softmax", thread=args.threads, seed=args.seed, verbose=0)
+        if args.out.endswith(".ftz"):
+            model.quantize(input=tmp, qnorm=True, retrain=False, cutoff=args.cutoff)
+    finally:
+        os.unlink(tmp)
+    return model
+
+
+def predict(model, texts: list[str], kind: str, max_chars: int) -> tuple[list[float], list[int]]:
+    labels, probs = model.predict([features(t, max_chars) for t in texts], k=-1)
+    scores = [score_from(lab, pr, kind) for lab, pr in zip(labels, probs)]
+    top = [int(lab[0].replace("__label__", "")) if len(lab) else 0 for lab in labels]
+    return scores, top
+
+
+def evaluate(model, test: list[tuple[str, object]], kind: str, max_chars: int) -> dict:
+    if not test:
+        return {}
+    texts = [t for t, _ in test]
+    gold = [int(g) for _, g in test]
+    scores, top = predict(model, texts, kind, max_chars)
+    return binary_metrics(gold, scores) if kind == "binary" else edu_metrics(gold, scores, top)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", choices=("binary", "edu"), required=True)
+    ap.add_argument("--pos", nargs="*", default=[], help="positive-class files (binary)")
+    ap.add_argument("--neg", nargs="*", default=[], help="negative-class files (binary)")
+    ap.add_argument("--data", nargs="*", default=[], help="labelled files (label in --label-field)")
+    ap.add_argument("--label-field", default="label")
+    ap.add_argument("--text-field", default="text")
+    ap.add_argument("--limit", type=int, default=None, help="at most N random records per file")
+    ap.add_argument("--test", nargs="*", default=[], help="extra labelled test files (reported separately)")
+    ap.add_argument("--test-label-field", default=None)
+    ap.add_argument("--exclude-test-from-train", action="store_true",
+                    help="drop training texts that also occur in --test")
+    ap.add_argument("--test-frac", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epoch", type=int, default=10)
+    ap.add_argument("--lr", type=float, default=0.3)
+    ap.add_argument("--dim", type=int, default=32)
+    ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--bucket", type=int, default=200000)
+    ap.add_argument("--cutoff", type=int, default=100000, help="quantisation: keep the N most important n-grams")
+    ap.add_argument("--threads", type=int, default=1, help="1 = reproducible")
+    ap.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS)
+    ap.add_argument("--name", default=None, help="score column the model feeds (e.g. wiki_score)")
+    ap.add_argument("--out", required=True, help="model path (.ftz = quantised, .bin = full)")
+    return ap
+
+
+def load_dataset(args) -> list[tuple[str, int]]:
+    rng = random.Random(args.seed)
+    items: list[tuple[str, int]] = []
+    if args.kind == "binary":
+        for path in args.pos:
+            items += [(t, 1) for t, _ in _take(read_texts(path, args.text_field), args.limit, rng)]
+        for path in args.neg:
+            items += [(t, 0) for t, _ in _take(read_texts(path, args.text_field), args.limit, rng)]
+    for path in args.data:
+        rows = [(t, int(y)) for t, y in read_texts(path, args.text_field, args.label_field) if y is not None]
+        items += _take(rows, args.limit, rng)
+    return items
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = build_parser().parse_args(argv)
+    items = load_dataset(args)
+    extra_test = []
+    for path in args.test:
+        extra_test += [(t, int(y)) for t, y in read_texts(path, args.text_field, args.test_label_field or args.label_field)
+                       if y is not None]
+    if args.exclude_test_from_train and extra_test:
+        seen = {t for t, _ in extra_test}
+        items = [x for x in items if x[0] not in seen]
+    if not items:
+        raise SystemExit("no training data")
+    train, test = split(items, args.test_frac, args.seed, [y for _, y in items])
+    model = fit(train, args)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    model.save_model(args.out)
+    counts = {str(k): sum(1 for _, y in items if y == k) for k in sorted({y for _, y in items})}
+    meta = {
+        "kind": args.kind,
+        "name": args.name,
+        "positive": "1",
+        "features": "character 2- and 3-grams, newlines -> spaces",
+        "max_chars": args.max_chars,
+        "seed": args.seed,
+        "command": "python -m classifiers.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "train_size": len(train), "test_size": len(test), "label_counts": counts,
+        "model_bytes": os.path.getsize(args.out),
+        "eval_heldout": evaluate(model, test, args.kind, args.max_chars),
+    }
+    if extra_test:
+        meta["eval_extra_test"] = evaluate(model, extra_test, args.kind, args.max_chars)
+    with open(os.path.splitext(args.out)[0] + ".json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False, indent=2)
+    print(json.dumps({k: meta[k] for k in ("train_size", "test_size", "model_bytes", "eval_heldout")}
+                     | ({"eval_extra_test": meta["eval_extra_test"]} if extra_test else {}), indent=1))
+    return meta
+
+
+if __name__ == "__main__":
+    main()

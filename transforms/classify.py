@@ -1,0 +1,166 @@
+"""Classifier stages (Swallow v2, Hattori et al. NLP2025): score every page with fastText models
+(:mod:`classifiers.ft`) and, for the medical subset, keep pages whose domain score clears a
+threshold.
+
+``classify`` (:class:`Classify`) never drops a page: it adds one float column per model
+(``wiki_score``, ``edu_score``, ``medical_score``). Each worker loads each model once in
+``DoFn.setup`` (a per-process cache shared by its threads) and predicts in batches of
+``batch_size`` pages (fastText's C++ loop over a list), flushing the last partial batch in
+``finish_bundle``. ``medical`` (:class:`DomainFilter`) keeps pages with ``medical_score >=
+min_score`` and also emits the subset's share of the pages it saw.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
+
+from classifiers.ft import Scorer
+from transforms.stage import ERRORS, KEPT, REJECTED, RuleStage, StageCounters, error_record
+
+log = logging.getLogger(__name__)
+
+STAGE = "classify"
+
+#: (score column, model file in classifiers/models or a path, kind: binary | edu)
+WIKI = ("wiki_score", "wiki.ftz", "binary")
+EDU = ("edu_score", "edu.ftz", "edu")
+MEDICAL = ("medical_score", "medical.ftz", "binary")
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """Swallow v2 (NLP2025 §3): a binary "Wiki" classifier (score = P(encyclopedic)) and a 4-class
+    educational-value classifier (score = Σ label × P(label), 0–3), both fastText on character 2/3-
+    grams. ``models``: (column, model, kind) triples; ``batch_size``: pages per fastText call;
+    ``max_chars``: characters read per page (None = the model's training setting)."""
+
+    models: tuple[tuple[str, str, str], ...] = (WIKI, EDU)
+    batch_size: int = 64
+    max_chars: int | None = None
+
+
+class ScoreDoFn(beam.DoFn):
+    def __init__(self, cfg: ClassifyConfig):
+        self.cfg = cfg
+        self.scorers = [(col, Scorer(path, kind, cfg.max_chars)) for col, path, kind in cfg.models]
+
+    def setup(self):
+        for _, s in self.scorers:
+            s.load()
+        self.counters = StageCounters(STAGE)
+
+    def start_bundle(self):
+        self.buf: list[dict] = []
+
+    def process(self, record):
+        self.buf.append(record)
+        if len(self.buf) >= self.cfg.batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        for out in self._flush():
+            if isinstance(out, beam.pvalue.TaggedOutput):
+                yield beam.pvalue.TaggedOutput(out.tag, WindowedValue(out.value, MIN_TIMESTAMP, [GlobalWindow()]))
+            else:
+                yield WindowedValue(out, MIN_TIMESTAMP, [GlobalWindow()])
+
+    def _flush(self):
+        batch, self.buf = self.buf, []
+        if not batch:
+            return
+        try:
+            yield from self._score(batch)
+        except Exception:  # one bad page must not take the batch with it: retry one by one
+            for rec in batch:
+                try:
+                    yield from self._score([rec])
+                except Exception as e:
+                    kind = "classify_exception"
+                    self.counters.error(kind)
+                    yield beam.pvalue.TaggedOutput(
+                        ERRORS, error_record(rec, STAGE, kind, f"{type(e).__name__}: {e}"))
+
+    def _score(self, batch: list[dict]):
+        texts = [r.get("text") or "" for r in batch]
+        scores = {col: s.score_batch(texts) for col, s in self.scorers}
+        out = []
+        for i, rec in enumerate(batch):
+            r = dict(rec)
+            for col in scores:
+                r[col] = scores[col][i]
+            out.append(r)
+        self.counters.kept(len(out))
+        yield from out
+
+
+class Classify(beam.PTransform):
+    """``classify``: adds one score column per model; drops nothing."""
+
+    def __init__(self, cfg: ClassifyConfig = ClassifyConfig()):
+        super().__init__("Classify")
+        self.cfg = cfg
+        self.columns = {col: pa.float64() for col, _, _ in cfg.models}
+
+    def expand(self, docs):
+        out = docs | "Score" >> beam.ParDo(ScoreDoFn(self.cfg)).with_outputs(ERRORS, main=KEPT)
+        empty = docs.pipeline | "NoRejects" >> beam.Create([])
+        return {KEPT: out[KEPT], REJECTED: empty, ERRORS: out[ERRORS]}
+
+
+# --- domain subset ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DomainConfig:
+    """The medical subset (issue 5 §4): keep pages with ``column >= min_score``. 0.5 is the
+    classifier's decision threshold; its precision on the read-and-labelled sample is in
+    ``classifiers/models/medical.json`` (``eval_extra_test``)."""
+
+    column: str = "medical_score"
+    min_score: float = 0.5
+
+
+class ScoreThresholdRule:
+    """``record -> (record, None | "<name>_below_threshold_v1")``; pure, no Beam."""
+
+    def __init__(self, name: str, cfg: DomainConfig = DomainConfig()):
+        self.name = name
+        self.cfg = cfg
+        self.reason = f"{name}_below_threshold_v1"
+
+    def setup(self):
+        pass
+
+    def __call__(self, record: dict):
+        score = record.get(self.cfg.column)
+        if score is None:
+            from transforms.records import RecordError
+
+            raise RecordError(f"{self.name}_no_score", f"no {self.cfg.column} (is classify in the recipe?)")
+        return record, (None if float(score) >= self.cfg.min_score else self.reason)
+
+
+class DomainFilter(beam.PTransform):
+    """A score-threshold subset (``medical``) plus ``share``: pages seen, kept, and the fraction."""
+
+    def __init__(self, name: str = "medical", cfg: DomainConfig = DomainConfig()):
+        super().__init__(f"DomainFilter_{name}")
+        self.name = name
+        self.cfg = cfg
+        self.columns = {}
+
+    def expand(self, docs):
+        out = docs | RuleStage(ScoreThresholdRule(self.name, self.cfg), f"{self.name}Rule")
+        seen = docs | "CountSeen" >> beam.combiners.Count.Globally()
+        kept = out[KEPT] | "CountKept" >> beam.combiners.Count.Globally()
+        name, col, thr = self.name, self.cfg.column, self.cfg.min_score
+        share = seen | "Share" >> beam.Map(
+            lambda n, k: {"subset": name, "column": col, "min_score": thr, "pages_in": n,
+                          "pages_kept": k, "share": (k / n) if n else 0.0},
+            k=beam.pvalue.AsSingleton(kept))
+        return {KEPT: out[KEPT], REJECTED: out[REJECTED], ERRORS: out[ERRORS], "share": share}
