@@ -9,22 +9,27 @@ Flink or Spark with runner flags only.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
+from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, TestOptions
 
-from pipeline import dag, recipes, report
+from pipeline import dag, progress, recipes, report
 from pipeline.options import SwallowOptions
 
 log = logging.getLogger("pipeline")
 
 USAGE = """usage: python -m pipeline run --input GLOB [--input GLOB ...] --output DIR [--recipe v1|v2|medical]
                           [--config overrides.json] [--rejects none|ids|full] [--prefilter swallow|kana|both]
-                          [--extractor resiliparse|trafilatura] [any Beam pipeline option]"""
+                          [--extractor resiliparse|trafilatura] [any Beam pipeline option]
+       python -m pipeline refresh --input GLOB --output ROOT [--snapshot NAME] [--batch_files N] [run options]
+                          (incremental: only files not yet done; see pipeline/refresh.py)"""
 
 
 def local_defaults(argv: list[str]) -> list[str]:
@@ -55,23 +60,59 @@ def config_from(opts: SwallowOptions):
     return cfg
 
 
-def run(argv: list[str], strict: bool = True) -> dict:
-    """Build and run the pipeline; write and return the report."""
-    argv = local_defaults(list(argv))
+def _is_local(argv: list[str]) -> bool:
+    runner = next((a.split("=", 1)[1] for a in argv if a.startswith("--runner=")), None)
+    if runner is None and "--runner" in argv:
+        runner = argv[argv.index("--runner") + 1]
+    if runner in (None, "FnApiRunner", "DirectRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner"):
+        return True
+    return runner == "PortableRunner" and any(a in ("--job_endpoint=embed",) for a in argv)
+
+
+def run(argv: list[str], strict: bool = True, configure=None) -> dict:
+    """Build and run the pipeline; write and return the report.
+
+    ``configure(cfg) -> cfg`` may adjust the recipe's config (``refresh`` uses it to point dedup at
+    the stored indexes). ``--no_progress`` turns the terminal progress line off."""
+    argv = list(argv)
+    show_progress = "--no_progress" not in argv
+    argv = [a for a in argv if a != "--no_progress"]
+    argv = local_defaults(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(SwallowOptions)
     if not opts.input or not opts.output:
         raise SystemExit(f"--input and --output are required\n{USAGE}")
     cfg = config_from(opts)
+    if configure is not None:
+        cfg = configure(cfg)
     # Workers need this package: stage it unless the user chose how (--setup_file / image).
     options.view_as(SetupOptions).save_main_session = False
 
     started = time.time()
     p = beam.Pipeline(options=options)
-    dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects)
-    result = p.run()
-    result.wait_until_finish()
-    extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input}
+    built = dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects)
+    local = _is_local(argv)
+    heartbeat_dir = tempfile.mkdtemp(prefix="swallow-progress-") if local and show_progress else None
+    files_total = progress.count_inputs(opts.input)
+    p | "Progress" >> progress.TrackProgress(
+        files_total, progress.find_read_outputs(p),
+        [built["documents"], built["rejected"], built["errors"]], heartbeat_dir)
+    monitor = progress.ProgressMonitor(files_total, heartbeat_dir,
+                                       stream=sys.stderr if show_progress else io.StringIO())
+    monitor.__enter__()
+    try:
+        result = p.run()
+        if options.view_as(TestOptions).dry_run:  # Dataflow --dry_run: translated, nothing ran
+            return {"dry_run": True, "job": getattr(result, "job", None)}
+        if not local:
+            monitor.result = result  # remote runners answer metrics queries while running
+        result.wait_until_finish()
+    finally:
+        monitor.__exit__(None, None, None)
+        if heartbeat_dir:
+            shutil.rmtree(heartbeat_dir, ignore_errors=True)
+    extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input,
+             "progress": monitor.progress.as_dict()}
     return report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
                                metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
 
@@ -84,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "refresh":
+        from pipeline import refresh
+
+        return refresh.main(rest)
     if command != "run":
         print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2
