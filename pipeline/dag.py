@@ -30,7 +30,26 @@ STAGES: dict[str, Callable] = {
     "quality": lambda cfg: stages.QualityRules(cfg.quality),
     "harmful": lambda cfg: stages.HarmfulFilter(cfg.harmful),
     "normalize": lambda cfg: stages.Normalize(cfg.normalize),
+    "hosts": lambda cfg: _hosts().HostFilter(cfg.hosts),
+    "classify": lambda cfg: _classify().Classify(cfg.classify),
+    "topk": lambda cfg: _topk().TopK(cfg.topk),
+    "medical": lambda cfg: _classify().DomainFilter("medical", cfg.medical),
 }
+
+
+def _hosts():
+    from transforms import hosts
+    return hosts
+
+
+def _classify():
+    from transforms import classify
+    return classify
+
+
+def _topk():
+    from transforms import topk
+    return topk
 
 #: After this stage the surviving ~5% of pages are redistributed, so the expensive stages are not
 #: pinned to the worker that read one huge WARC file (and only 5% of the bytes are shuffled).

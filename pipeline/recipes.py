@@ -17,6 +17,9 @@ from transforms.normalize import NormalizeConfig
 from transforms.prefilter import PrefilterConfig
 from transforms.quality import QualityConfig
 from transforms.read_warc import ReadConfig
+from transforms.hosts import HostsConfig
+from transforms.classify import ClassifyConfig, DomainConfig, MEDICAL, EDU, WIKI
+from transforms.topk import TopKConfig
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class PipelineConfig:
     quality: QualityConfig = field(default_factory=QualityConfig)
     harmful: HarmfulConfig = field(default_factory=HarmfulConfig)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    hosts: HostsConfig = field(default_factory=HostsConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    topk: TopKConfig = field(default_factory=TopKConfig)
+    medical: DomainConfig = field(default_factory=DomainConfig)
 
     def __post_init__(self):
         from pipeline.dag import STAGES
@@ -45,11 +52,44 @@ def v1() -> PipelineConfig:
     (dedup → host filter, later issues) → normalise."""
     return PipelineConfig(
         name="v1",
-        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful", "normalize"),
+        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful", "hosts", "normalize"),
     )
 
 
-RECIPES = {"v1": v1}
+def v2() -> PipelineConfig:
+    """Swallow corpus v2 (Hattori et al. NLP2025): extract as v1 → relaxed quality rules (v1 minus
+    katakana, Japanese-char fraction and duplicate 5–10-gram rules) → NG words → fastText Wiki and
+    educational-value classifiers → keep the top 10% by educational score. Prefilter: ``both``
+    (Swallow's rule or kana). TODO(dedup): insert "dedup" after "langid" once it is in STAGES."""
+    from transforms.quality import relaxed
+
+    base = v1()
+    return dataclasses.replace(
+        base,
+        name="v2",
+        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful",
+                "classify", "topk", "normalize"),
+        prefilter=dataclasses.replace(base.prefilter, mode="both"),
+        quality=relaxed(base.quality),
+        classify=ClassifyConfig(models=(WIKI, EDU)),
+        topk=TopKConfig(score="edu_score", top_from=0.0, top_to=0.10),
+    )
+
+
+def medical() -> PipelineConfig:
+    """The Japanese medical subset of the v2 corpus (issue 5 §4): v2, plus a fastText medical/health
+    domain classifier (``medical_score``), keeping v2's top-10% pages with ``medical_score >= 0.5``."""
+    base = v2()
+    return dataclasses.replace(
+        base,
+        name="medical",
+        stages=tuple(s for s in base.stages if s != "normalize") + ("medical", "normalize"),
+        classify=ClassifyConfig(models=(WIKI, EDU, MEDICAL)),
+        medical=DomainConfig(column="medical_score", min_score=0.5),
+    )
+
+
+RECIPES = {"v1": v1, "v2": v2, "medical": medical}
 
 
 def get(name: str) -> PipelineConfig:
