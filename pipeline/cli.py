@@ -50,6 +50,8 @@ def config_from(opts: SwallowOptions):
     cfg = recipes.load(opts.recipe, opts.config)
     if opts.prefilter:
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, mode=opts.prefilter))
+    if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence (issue 11)
+        cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, evidence=True))
     if opts.extractor or opts.extract_timeout is not None:
         changes = {}
         if opts.extractor:
@@ -113,6 +115,8 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
             shutil.rmtree(heartbeat_dir, ignore_errors=True)
     extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input,
              "progress": monitor.progress.as_dict()}
+    if opts.lang_labels:
+        extra["prefilter_eval"] = report.prefilter_eval(opts.output, opts.lang_labels, cfg.prefilter)
     return report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
                                metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
 

@@ -15,6 +15,7 @@ from typing import Callable
 import apache_beam as beam
 
 from transforms import stages
+from transforms.prefilter import evidence_row
 from transforms.read_warc import SKIPPED, ReadWarc
 from transforms.schema import BASE_COLUMNS
 from transforms.stage import ERRORS, KEPT, REJECTED
@@ -71,6 +72,12 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
         rejected.append(out[REJECTED])
         errors.append(out[ERRORS])
         columns.update(getattr(stage, "columns", {}) or {})
+        if name == "prefilter" and cfg.prefilter.evidence:  # issue 11: P/R of every mode, one run
+            ((out[KEPT], out[REJECTED]) | "PrefilterEvidence" >> beam.Flatten()
+             | "PrefilterEvidence.Json" >> beam.Map(lambda r: json.dumps(evidence_row(r), default=str))
+             | "PrefilterEvidence.Write" >> beam.io.WriteToText(
+                 f"{output.rstrip('/')}/_stats/prefilter_evidence", file_name_suffix=".jsonl",
+                 num_shards=1, shard_name_template=""))
         for key, extra in out.items():  # stage statistics (e.g. dedup cluster sizes) for the report
             if key not in (KEPT, REJECTED, ERRORS):
                 (extra

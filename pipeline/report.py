@@ -177,6 +177,16 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
     return report
 
 
+def prefilter_eval(output: str, labels_path: str, prefilter_cfg) -> dict:
+    """Precision/recall of every prefilter mode (issue 11) from the evidence rows an evaluation run
+    wrote (``_stats/prefilter_evidence.jsonl``) and a labels TSV (``--lang_labels``)."""
+    from transforms.prefilter import load_labels, prefilter_pr
+
+    rows = [json.loads(x) for x in _read_lines(f"{output.rstrip('/')}/_stats/prefilter_evidence.jsonl")]
+    result = prefilter_pr(rows, load_labels(labels_path), prefilter_cfg)
+    return {"mode": prefilter_cfg.mode, "labels": labels_path, **result}
+
+
 def _bar(value: int, top: int, width: int = 420) -> str:
     w = 0 if top == 0 else max(1, int(width * value / top)) if value else 0
     return f'<svg width="{width}" height="14"><rect width="{w}" height="14" fill="#3b7dd8"/></svg>'
@@ -199,6 +209,14 @@ def render_html(r: dict) -> str:
         + "</ul>"
         for s in r["samples"]
     )
+    pe = r.get("prefilter_eval")
+    prefilter = "" if not pe else (
+        f"<h2>Prefilter precision/recall (labels: {e(str(pe.get('labels')))}; this run: {e(str(pe.get('mode')))})</h2>"
+        "<table><tr><th>mode</th><th>precision</th><th>recall</th><th>tp</th><th>fp</th><th>fn</th></tr>"
+        + "".join(f"<tr><td>{m}</td>" + ("<td colspan=5>not collected</td>" if not pe.get(m) else
+                  "".join(f"<td>{pe[m][k]}</td>" for k in ("precision", "recall", "tp", "fp", "fn"))) + "</tr>"
+                  for m in ("swallow", "kana", "both"))
+        + "</table>")
     status = "holds" if r["invariant_ok"] else "VIOLATED: " + "; ".join(r["invariant_problems"])
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Swallow corpus run report</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
@@ -206,6 +224,7 @@ def render_html(r: dict) -> str:
 <p>records read {r['records_read']:,} → kept {r['kept']:,} ({r['kept_text_chars']:,} characters);
 non-response WARC records {r['non_response_records']:,}. Invariant read = kept + dropped + errors: <b>{e(status)}</b></p>
 <h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
+{prefilter}
 <h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
 <h2>Sample rejects per reason</h2>{samples}
 </html>"""

@@ -200,6 +200,15 @@ def _head_text(raw: bytes, charset: str | None, scan: int) -> str:
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+def evidence_row(record: Mapping) -> dict:
+    """The small row an evaluation run stores per record that reached the prefilter (kept or
+    rejected): id, url and the evidence fields; :func:`prefilter_pr` reads a list of them."""
+    row = {"id": record.get("id"), "url": record.get("url")}
+    for f in EVIDENCE_FIELDS:
+        row[f] = record.get(f)
+    return row
+
+
 def load_labels(path: str) -> dict[str, dict]:
     """``labels.tsv`` → ``{record id: row}`` keyed like the pipeline's records
     (:func:`transforms.read_warc.record_hash` of ``record_id``), each row with ``positive``
