@@ -1,0 +1,77 @@
+"""Golden end-to-end: recipe v1 on the real sample crawl (569 real pages)."""
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from tests.golden.run_golden import expected_path, golden_run, kept_ids
+
+
+@pytest.fixture(scope="module")
+def v1_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("v1")
+    summary, report = golden_run("v1", str(out))
+    return out, summary, report
+
+
+def test_counts_and_kept_ids_match_golden(v1_run):
+    _, summary, _ = v1_run
+    expected = json.loads(expected_path("v1").read_text())
+    assert summary["records_read"] == expected["records_read"] == 569
+    assert summary["dropped"] == expected["dropped"]
+    assert summary["errors"] == expected["errors"]
+    assert [list(x) for x in summary["funnel"]] == [list(x) for x in expected["funnel"]]
+    assert summary["kept_ids"] == expected["kept_ids"]
+
+
+def test_conservation_invariant(v1_run):
+    out, summary, report = v1_run
+    assert report["invariant_ok"], report["invariant_problems"]
+    assert report["records_read"] == report["kept"] + sum(report["dropped"].values()) + sum(report["errors"].values())
+    assert report["written_rows"]["documents"] == report["kept"]
+    assert report["written_rows"]["rejects"] == sum(report["dropped"].values())
+    assert report["non_response_records"] == 579
+    # every stage's Metrics counters agree with the outcome counts
+    assert report["metrics"]["read.kept"] + sum(v for k, v in report["metrics"].items()
+                                                 if k.startswith("read.dropped.")) == 569
+
+
+def test_parquet_schema_and_report_files(v1_run):
+    out, _, report = v1_run
+    files = sorted((out / "documents").glob("*.parquet"))
+    table = pq.read_table(files[0])
+    for col in ["id", "url", "host", "crawl_date", "warc_file", "title", "text", "lang_score",
+                "q_dup_line_frac", "q_hiragana_frac", "ng_fraction", "footer_lines_cut"]:
+        assert col in table.column_names
+    rows = table.to_pylist()
+    assert all(r["text"] and r["lang_score"] >= 0.5 for r in rows)
+    assert (out / "report.html").read_text().count("<tr>") == len(report["funnel"]) + 1
+    rejects = pq.read_table(sorted((out / "rejects").glob("*.parquet"))[0])
+    assert {"stage", "reason"} <= set(rejects.column_names) and "text" not in rejects.column_names
+
+
+def test_same_output_with_two_worker_processes(v1_run, tmp_path):
+    _, summary1, _ = v1_run
+    summary2, _ = golden_run("v1", str(tmp_path), workers=2, mode="multi_processing")
+    assert summary2["kept_ids"] == summary1["kept_ids"]
+    assert summary2["dropped"] == summary1["dropped"]
+
+
+def test_missing_input_fails_fast(tmp_path, capsys):
+    rc = main(["run", "--input", str(tmp_path / "none-*.warc.gz"), "--output", str(tmp_path / "o"),
+               "--runner=FnApiRunner"])
+    assert rc == 2
+    assert "match no file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_rejects_full_stores_text_and_none_stores_nothing(tmp_path):
+    from tests.conftest import SAMPLE_WARCS, beam_args
+    from pipeline.cli import run
+    full = run(["--input", SAMPLE_WARCS[0], "--output", str(tmp_path / "f"), "--rejects", "full", *beam_args()])
+    t = pq.read_table(sorted((tmp_path / "f" / "rejects").glob("*.parquet"))[0])
+    assert "text" in t.column_names and full["invariant_ok"]
+    none = run(["--input", SAMPLE_WARCS[0], "--output", str(tmp_path / "n"), "--rejects", "none", *beam_args()])
+    assert not (tmp_path / "n" / "rejects").exists() and none["invariant_ok"]
+    assert kept_ids(str(tmp_path / "f")) == kept_ids(str(tmp_path / "n"))
