@@ -13,7 +13,8 @@ import time
 import psutil
 
 
-def _tree_rss(proc: psutil.Process) -> int:
+def _tree_sample(proc: psutil.Process, cpu: dict) -> int:
+    """RSS of the tree now; updates ``cpu[pid] = user + sys`` (last seen) for every process."""
     total = 0
     try:
         procs = [proc] + proc.children(recursive=True)
@@ -21,7 +22,10 @@ def _tree_rss(proc: psutil.Process) -> int:
         return 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                total += p.memory_info().rss
+                t = p.cpu_times()
+                cpu[(p.pid, p.create_time())] = t.user + t.system
         except psutil.Error:
             pass
     return total
@@ -34,6 +38,7 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
     started = time.perf_counter()
     out_f = open(log_path, "w") if log_path else subprocess.DEVNULL
     peak = [0]
+    sampled_cpu: dict = {}
     stop = threading.Event()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=out_f, env=env, cwd=cwd, text=True)
 
@@ -43,7 +48,7 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
         except psutil.Error:
             return
         while not stop.is_set():
-            peak[0] = max(peak[0], _tree_rss(ps))
+            peak[0] = max(peak[0], _tree_sample(ps, sampled_cpu))
             stop.wait(0.1)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -66,7 +71,9 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
     if log_path:
         out_f.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # CPU of the whole tree: waited descendants (rusage) or, where a runner does not wait for its
+    # workers, the sum of per-process CPU sampled every 0.1 s (whichever is larger).
+    cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(sampled_cpu.values()))
     res = {"ok": False, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak[0] / 2**20, 1)}
     if timed_out:
         res["error"] = f"timed out after {timeout_s:.0f} s"

@@ -53,7 +53,7 @@ def warc(args):
 
     files = sorted(glob.glob(os.path.join(args.input_dir, args.glob)))
     steps = [WarcReader(args.input_dir, glob_pattern=args.glob),
-             Trafilatura(favour_precision=True),
+             Trafilatura(favour_precision=True, timeout=args.extract_timeout),
              LanguageFilter(languages=["ja"])]
     if args.gopher:
         steps.append(GopherRepetitionFilter(language="ja"))
@@ -157,6 +157,7 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tasks", type=int, default=8)
     ap.add_argument("--gopher", action="store_true")
+    ap.add_argument("--extract-timeout", type=float, default=5.0)
     ap.add_argument("--ngram", type=int, default=5)
     ap.add_argument("--buckets", type=int, default=20)
     ap.add_argument("--rows", type=int, default=20)
