@@ -29,10 +29,11 @@ Two inputs:
   is never read as a lead byte). Other charsets (ISO-2022-JP, GB2312, Big5, EUC-KR, unknown)
   return ``None``: inconclusive, decode and use :func:`kana_stats_text`.
 - :func:`kana_stats_text` on a decoded ``str`` (what the prefilter sees after Decode). The
-  window is re-encoded to UTF-8 and counted with one bytes regex, in chunks that stop as soon
-  as the decision is made; an ASCII string is answered in O(1). Measured on the sample, this is
-  ~3x cheaper than ``re.findall`` over the ``str`` and ~4x cheaper than ``bytes.count`` of the
-  three lead pairs on Japanese pages (``bench/prefilter_bench.py``).
+  window is re-encoded to UTF-8 and counted with one bytes regex, in growing chunks (1 Ki, 2 Ki,
+  ...) that stop as soon as the decision is made; an ASCII string is answered in O(1). On the
+  sample this beat ``re.findall`` over the ``str`` (~2.5x) and ``bytes.count`` of the lead pairs
+  (slow on kana-dense text). CPU per record, prefilter only: non-Japanese pages 54 us (Swallow's
+  rule: 112 us, both: 140 us), Japanese pages 37 us (Swallow: 27 us).
 
 Numeric character references (``&#12354;``, ``&#x30A2;``) are counted on pure-ASCII pages that
 hold a reference to a kana code point: some pages write all their Japanese as references (the
@@ -175,7 +176,7 @@ def _utf8(text: str) -> bytes:
 
 
 def kana_stats_text(
-    text: str, limit: int = 65536, min_kana: int = 0, min_share: float = 0.0, chunk: int = 8192
+    text: str, limit: int = 65536, min_kana: int = 0, min_share: float = 0.0, chunk: int = 1024
 ) -> KanaStats:
     """Kana and CJK counts in the first ``limit`` characters of a decoded page.
 
