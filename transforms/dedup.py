@@ -25,6 +25,7 @@ indexes whose documents win over every new document they duplicate (incremental 
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 from dataclasses import asdict, dataclass, field
@@ -107,13 +108,25 @@ class _Features(beam.DoFn):
 
     def setup(self):
         self.counters = StageCounters(STAGE)
+        # Mirrors often arrive together: band keys of recently seen texts, by exact hash (bounded).
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+
+    def _bands(self, text: str, ekey: str | None):
+        if ekey is None:
+            return self.params.doc_band_keys(text)
+        hit = self._cache.get(ekey)
+        if hit is None:
+            hit = self._cache[ekey] = self.params.doc_band_keys(text)
+            if len(self._cache) > 512:
+                self._cache.popitem(last=False)
+        return hit
 
     def process(self, record: dict):
         try:
             node = cc.node_key(str(record["id"]), record.get("crawl_date"))
             text = record.get("text") or ""
             ekey = exact_hash(text) if self.cfg.exact else node
-            bands = self.params.doc_band_keys(text) if self.cfg.near else []
+            bands = self._bands(text, ekey if self.cfg.exact else None) if self.cfg.near else []
         except Exception as e:  # a bug or a pathological input: counted, never a crash
             kind = f"{STAGE}_exception"
             self.counters.error(kind)

@@ -42,13 +42,14 @@ def _run(records, cfg=CFG, argv=None):
     return p, out
 
 
-def _assert_outputs(out, kept, rejected, hist, errors=()):
-    assert_that(out[KEPT] | "K" >> beam.Map(lambda r: (r["id"], r["dup_cluster_size"])),
-                equal_to(kept), label="kept")
-    assert_that(out[REJECTED] | "R" >> beam.Map(lambda r: (r["id"], r["reason"], r["duplicate_of"])),
-                equal_to(rejected), label="rejected")
-    assert_that(out["stats"], equal_to(hist), label="stats")
-    assert_that(out[ERRORS] | "E" >> beam.Map(lambda r: r["id"]), equal_to(list(errors)), label="errors")
+def _assert_outputs(out, kept, rejected, hist, errors=(), prefix=""):
+    assert_that(out[KEPT] | f"{prefix}K" >> beam.Map(lambda r: (r["id"], r["dup_cluster_size"])),
+                equal_to(kept), label=f"{prefix}kept")
+    assert_that(out[REJECTED] | f"{prefix}R" >> beam.Map(lambda r: (r["id"], r["reason"], r["duplicate_of"])),
+                equal_to(rejected), label=f"{prefix}rejected")
+    assert_that(out["stats"], equal_to(hist), label=f"{prefix}stats")
+    assert_that(out[ERRORS] | f"{prefix}E" >> beam.Map(lambda r: r["id"]), equal_to(list(errors)),
+                label=f"{prefix}errors")
 
 
 def test_fixture_expected_clusters(pages):
@@ -70,11 +71,19 @@ def test_fixture_expected_clusters(pages):
 
 
 def test_dedup_matches_reference_on_real_pages(pages):
-    kept, rejected, hist = _expected(pages)
-    assert len(kept) + len(rejected) == len(pages)
-    assert {r for _, r, _ in rejected} == {"exact_duplicate_v1", "near_duplicate_v1"}
-    p, out = _run(pages)
-    _assert_outputs(out, kept, rejected, hist)
+    """Three configurations in one pipeline: the code's 40x20 default, the paper's 20x20 and
+    40x20 with exact-Jaccard verification of candidate edges."""
+    configs = {"default": CFG, "paper": DedupConfig.swallow_paper(max_rounds=4),
+               "verify": DedupConfig(max_rounds=4, verify=True, verify_threshold=0.7)}
+    assert configs["paper"].bands * configs["paper"].rows == 400
+    p = TestPipeline(argv=beam_args(), blocking=True)
+    recs = p | beam.Create(pages)
+    for name, cfg in configs.items():
+        kept, rejected, hist = _expected(pages, cfg, **({"verify_threshold": 0.7} if cfg.verify else {}))
+        assert len(kept) + len(rejected) == len(pages)
+        assert {r for _, r, _ in rejected} == {"exact_duplicate_v1", "near_duplicate_v1"}
+        out = recs | name >> Dedup(cfg, label=f"Dedup_{name}")
+        _assert_outputs(out, kept, rejected, hist, prefix=name)
     p.run()
 
 
@@ -87,38 +96,28 @@ def test_determinism_two_workers_and_shuffled_input(pages):
     p.run()
 
 
-def test_paper_setting_20x20(pages):
-    cfg = DedupConfig.swallow_paper(max_rounds=4)
-    assert cfg.bands * cfg.rows == 400
-    kept, rejected, hist = _expected(pages, cfg)
-    p, out = _run(pages, cfg)
-    _assert_outputs(out, kept, rejected, hist)
-    p.run()
-
-
-def test_verify_drops_nothing_true_and_matches_reference(pages):
-    cfg = DedupConfig(max_rounds=4, verify=True, verify_threshold=0.7)
-    kept, rejected, hist = _expected(pages, cfg, verify_threshold=0.7)
-    p, out = _run(pages, cfg)
-    _assert_outputs(out, kept, rejected, hist)
-    p.run()
-
-
 def test_hot_key_many_exact_copies_and_errors(pages):
     """A boilerplate page with 3,000 copies (one exact group, one bucket per band) plus near
     copies; a record without an id is an error, and read = kept + rejected + errors."""
     from bench.dedup_make_fixture import mutate
 
     base = pages[0]
+    n_copies = 2000
+    copies = [dict(base, id=f"copy{i:05d}", crawl_date=f"2020-01-01T00:00:{i % 60:02d}Z") for i in range(n_copies)]
     rng = random.Random(5)
-    recs = [dict(base, id=f"copy{i:05d}", crawl_date=f"2020-01-01T00:00:{i % 60:02d}Z") for i in range(3000)]
-    recs += [dict(base, id=f"near{i:03d}", text=mutate(base["text"], 0.005, rng)) for i in range(30)]
-    recs += pages[40:60]
+    near = [dict(base, id=f"near{i:03d}", text=mutate(base["text"], 0.005, rng)) for i in range(20)]
+    others = pages[40:60]
     bad = {k: v for k, v in base.items() if k != "id"}
-    recs.append(bad)
-    kept, rejected, hist = _expected(recs[:-1])
-    assert max(n for _, n in kept) >= 3000
-    p, out = _run(recs)
+    kept, rejected, hist = _expected(copies + near + others)
+    assert max(n for _, n in kept) >= n_copies
+    p = TestPipeline(argv=beam_args(), blocking=True)
+    # copies are made inside the pipeline: a 12 MB Create would dominate the test's time
+    made = (p | "Seed" >> beam.Create([base])
+            | "Copies" >> beam.FlatMap(lambda b, n: [dict(b, id=f"copy{i:05d}",
+                                                          crawl_date=f"2020-01-01T00:00:{i % 60:02d}Z")
+                                                     for i in range(n)], n_copies))
+    rest = p | "Rest" >> beam.Create(near + others + [bad])
+    out = (made, rest) | beam.Flatten() | Dedup(CFG)
     _assert_outputs(out, kept, rejected, hist, errors=[None])
     p.run()
 
