@@ -72,9 +72,18 @@ def fit(train: list[tuple[str, object]], args) -> object:
             f.write(f"__label__{label} {features(text, args.max_chars)}\n")
         tmp = f.name
     try:
-        model = fasttext.train_supervised(
-            input=tmp, lr=args.lr, epoch=args.epoch, dim=args.dim, wordNgrams=1, minCount=args.min_count,
-            bucket=args.bucket, loss="softmax", thread=args.threads, seed=args.seed, verbose=0)
+        for attempt in range(5):
+            try:
+                model = fasttext.train_supervised(
+                    input=tmp, lr=args.lr, epoch=args.epoch, dim=args.dim, wordNgrams=1,
+                    minCount=args.min_count, bucket=args.bucket, loss="softmax", thread=args.threads,
+                    seed=args.seed, verbose=0)
+                break
+            except RuntimeError as e:
+                # fastText's end-of-training check reads a racy loss (0/0) on small inputs with one
+                # thread; the model itself is seeded, so retrying gives the same model.
+                if "NaN" not in str(e) or attempt == 4:
+                    raise
         if args.out.endswith(".ftz"):
             model.quantize(input=tmp, qnorm=True, retrain=False, cutoff=args.cutoff)
     finally:
