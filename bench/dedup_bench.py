@@ -1,0 +1,211 @@
+"""Dedup benches: MinHash speed vs datasketch, LSH quality vs exact Jaccard, Beam scaling.
+
+    python bench/dedup_bench.py speed   [--docs 300]
+    python bench/dedup_bench.py quality [--docs 1500]
+    python bench/dedup_bench.py scale   [--base 1500]     # 1x 2x 4x 8x, one subprocess each
+Inputs: real Japanese pages from /work/shared/data/text (livedoor news, ABEJA CC-ja pages); near
+copies are made with bench/dedup_make_fixture.mutate (characters replaced at a given rate).
+Results are printed and written as JSON to bench/results/dedup_<cmd>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import pathlib
+import random
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.dedup_make_fixture import mutate  # noqa: E402
+from transforms.minhash import (  # noqa: E402
+    MinHashParams, detection_probability, jaccard, shingles, signature, signature_datasketch,
+)
+
+SRC = pathlib.Path("/work/shared/data/text")
+RESULTS = ROOT / "bench" / "results"
+
+
+def load_texts(n: int) -> list[str]:
+    out = []
+    for f in ("labelled/livedoor_news_corpus.jsonl", "web/abeja_cc_ja_keyphrase_docs.jsonl"):
+        for line in open(SRC / f, encoding="utf-8"):
+            t = json.loads(line)["text"]
+            if len(t) >= 200:
+                out.append(t[:6000])
+            if len(out) >= n:
+                return out
+    return out
+
+
+def save(name: str, obj) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"dedup_{name}.json").write_text(json.dumps(obj, indent=1))
+    print(json.dumps(obj, indent=1))
+
+
+def cmd_speed(a):
+    from datasketch import MinHash
+    import numpy as np
+
+    texts = load_texts(a.docs)
+    sh = [shingles(t) for t in texts]
+    k = 800
+    res = {"docs": len(texts), "K": k, "mean_shingles": sum(map(len, sh)) / len(sh)}
+    t = time.perf_counter()
+    ours = [signature(s, k) for s in sh]
+    res["ours_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = [signature_datasketch(s, k) for s in sh]
+    res["datasketch_update_batch_s"] = time.perf_counter() - t
+    assert all(np.array_equal(x, y) for x, y in zip(ours, ref))
+    sub = sh[: max(1, len(sh) // 10)]
+    t = time.perf_counter()
+    for s in sub:
+        m = MinHash(num_perm=k)
+        for x in s:
+            m.update(x.encode("utf-8"))
+    res["datasketch_update_loop_s_extrapolated"] = (time.perf_counter() - t) * len(sh) / len(sub)
+    res["ours_docs_per_s"] = len(sh) / res["ours_s"]
+    res["speedup_vs_update_batch"] = res["datasketch_update_batch_s"] / res["ours_s"]
+    res["speedup_vs_update_loop"] = res["datasketch_update_loop_s_extrapolated"] / res["ours_s"]
+    t = time.perf_counter()
+    for x in texts:
+        shingles(x)
+    res["shingling_s"] = time.perf_counter() - t
+    save("speed", res)
+
+
+def make_corpus(n_orig: int, copies_per: int, rng: random.Random, rates=None):
+    """Originals + near copies; returns records and (orig_id, copy_id, exact Jaccard) pairs."""
+    texts = load_texts(n_orig)
+    recs, pairs = [], []
+    for i, t in enumerate(texts):
+        oid = f"o{i:06d}"
+        recs.append({"id": oid, "crawl_date": f"2019-01-01T00:00:{i % 60:02d}Z", "text": t})
+        base = shingles(t)
+        for j in range(copies_per):
+            rate = rng.choice(rates) if rates else rng.uniform(0.0, 0.12)
+            ct = mutate(t, rate, rng)
+            cid = f"c{i:06d}_{j}"
+            recs.append({"id": cid, "crawl_date": f"2018-01-01T00:00:{j % 60:02d}Z", "text": ct})
+            pairs.append((oid, cid, jaccard(base, shingles(ct))))
+    return recs, pairs
+
+
+def cmd_quality(a):
+    from transforms.dedup_reference import reference_dedup
+
+    rng = random.Random(1)
+    recs, pairs = make_corpus(a.docs, 2, rng)
+    text = {r["id"]: r["text"] for r in recs}
+    out = {"docs": len(recs), "pairs": len(pairs)}
+    for label, params in (("40x20", MinHashParams()), ("20x20", MinHashParams(bands=20, rows=20))):
+        for verify in (None, 0.7):
+            ref = reference_dedup(recs, params, verify_threshold=verify)
+            cluster = {m: s for s, ms in ref["clusters"].items() for m in ms}
+            keys = {r["id"]: set(params.doc_band_keys(r["text"])) for r in recs}
+            bins = collections.defaultdict(lambda: [0, 0, 0])
+            hi = [0, 0]
+            for o, c, j in pairs:
+                same = cluster[o] == cluster[c]
+                cand = bool(keys[o] & keys[c])
+                if j >= 0.9:
+                    hi[0] += 1
+                    hi[1] += same
+                if j >= 0.5:
+                    b = min(0.95, int(j * 20) / 20)
+                    bins[b][0] += 1
+                    bins[b][1] += cand
+                    bins[b][2] += same
+            # removal precision: removed docs with exact J >= 0.7 to some other cluster member
+            sh = {}
+            ok = 0
+            removed = list(ref["rejected"])
+            for rid in removed:
+                members = ref["clusters"][cluster[rid]]
+                sr = sh.setdefault(rid, shingles(text[rid]))
+                if any(m != rid and jaccard(sr, sh.setdefault(m, shingles(text[m]))) >= 0.7 for m in members):
+                    ok += 1
+            key = f"{label}_verify{'on' if verify else 'off'}"
+            out[key] = {
+                "recall_J>=0.9": hi[1] / max(1, hi[0]), "pairs_J>=0.9": hi[0],
+                "removed": len(removed), "removal_precision": ok / max(1, len(removed)),
+                "bins": {f"{b:.2f}-{b + 0.05:.2f}": {
+                    "pairs": v[0], "candidate_rate": round(v[1] / v[0], 4), "same_cluster_rate": round(v[2] / v[0], 4),
+                    "s_curve_at_mid": round(detection_probability(b + 0.025, params.bands, params.rows), 4)}
+                    for b, v in sorted(bins.items())},
+            }
+    save("quality", out)
+
+
+def run_one(n_docs: int) -> dict:
+    import apache_beam as beam
+    from apache_beam.metrics.metric import MetricsFilter
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from transforms.dedup import Dedup, DedupConfig
+
+    rng = random.Random(n_docs)
+    recs, _ = make_corpus(n_docs // 2, 1, rng)
+    path = f"/tmp/dedup_scale_{n_docs}.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for r in recs:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    t = time.time()
+    p = beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"]))
+    out = (p | beam.io.ReadFromText(path) | beam.Map(json.loads) | Dedup(DedupConfig(max_rounds=8)))
+    out["kept"] | "CountK" >> beam.combiners.Count.Globally() | "PK" >> beam.Map(lambda n: print("kept", n))
+    res = p.run()
+    res.wait_until_finish()
+    wall = time.time() - t
+    unsettled = {}
+    for c in res.metrics().query(MetricsFilter().with_namespace("swallow"))["counters"]:
+        name = c.key.metric.name
+        if ".cc_round_" in name and name.endswith(".unsettled"):
+            unsettled[int(name.split("cc_round_")[1][:2])] = c.committed
+    rounds = next((r - 1 for r in range(1, 9) if not unsettled.get(r)), None)
+    return {"docs": len(recs), "wall_s": round(wall, 1), "rounds_to_converge": rounds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def cmd_scale(a):
+    rows = []
+    for mult in (1, 2, 4, 8):
+        r = subprocess.run([sys.executable, __file__, "scale-one", "--docs", str(a.base * mult)],
+                           capture_output=True, text=True, cwd=ROOT)
+        line = [x for x in r.stdout.splitlines() if x.startswith("{")]
+        if not line:
+            print(r.stderr[-3000:])
+            break
+        row = json.loads(line[-1])
+        row["mult"] = mult
+        rows.append(row)
+        print(row, flush=True)
+    if rows:
+        rows[0]["time_ratio"] = 1.0
+        for row in rows[1:]:
+            row["time_ratio"] = round(row["wall_s"] / rows[0]["wall_s"], 2)
+    save("scale", rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["speed", "quality", "scale", "scale-one"])
+    ap.add_argument("--docs", type=int, default=300)
+    ap.add_argument("--base", type=int, default=1500)
+    a = ap.parse_args()
+    if a.cmd == "scale-one":
+        print(json.dumps(run_one(a.docs)))
+    else:
+        {"speed": cmd_speed, "quality": cmd_quality, "scale": cmd_scale}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
