@@ -89,6 +89,17 @@ def _single_process_env() -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", WORLD_SIZE="1", LOCAL_RANK="0")
 
 
+def _attempt_store() -> dist.Store:
+    """The rendezvous store, namespaced by torchrun's restart count.
+
+    Under torchrun the store is the agent's and outlives a restart; without a
+    per-attempt prefix, a restarted rank can read the dead rank's gloo
+    address from the previous attempt and fail to connect.
+    """
+    store, _, _ = next(dist.rendezvous("env://"))
+    return dist.PrefixStore(f"attempt-{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}/", store)
+
+
 class Logger:
     def __init__(self, path: str, rank: int) -> None:
         self.rank = rank
@@ -117,7 +128,8 @@ def train(cfg: JobConfig) -> list[float]:
     _single_process_env()
     if device_type == "cuda":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
-    dist.init_process_group(backend)
+    dist.init_process_group(backend, store=_attempt_store(), rank=int(os.environ["RANK"]),
+                            world_size=int(os.environ["WORLD_SIZE"]))
     rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device(device_type, torch.cuda.current_device()) if device_type == "cuda" else torch.device("cpu")
     torch.manual_seed(cfg.train.seed)
