@@ -1,0 +1,90 @@
+"""Classifier predict throughput: the Beam ``Classify`` stage vs bare fastText predict, one core.
+
+    python bench/classify_bench.py [--docs 3000] [--repeat 3] [--out bench/classify_bench.json]
+
+Documents: real texts from tests/data/classifiers (labelled pages, Wikipedia, news), concatenated
+to ~2,000 characters (the models read at most 2,000). Both sides score the same documents with
+the same models (wiki + edu, the v2 recipe's).
+- bare: ``Scorer.score_batch`` over batches of 64 (features + fastText predict), in-process;
+- stage: FnApiRunner, one worker: ``Create → Classify → Count`` minus ``Create → Count`` on the
+  same records (the runner's own start-up and element transport are not the stage's cost).
+Overhead = stage seconds / bare seconds − 1 (goal ≤ 20%). Best of ``--repeat`` runs each.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import apache_beam as beam  # noqa: E402
+
+from classifiers.ft import Scorer  # noqa: E402
+from transforms.classify import Classify, ClassifyConfig  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "classifiers"
+
+
+def docs(n: int) -> list[dict]:
+    texts = []
+    for name in ("edu_labels.jsonl", "wiki_pos.jsonl", "web_neg.jsonl"):
+        texts += [json.loads(x)["text"] for x in open(DATA / name, encoding="utf-8")]
+    out, i = [], 0
+    while len(out) < n:
+        t = ""
+        while len(t) < 2000:
+            t += texts[i % len(texts)] + "\n"
+            i += 1
+        out.append({"id": f"b{len(out)}", "text": t[:2000]})
+    return out
+
+
+def bare(records, cfg) -> float:
+    scorers = [Scorer(p, k, cfg.max_chars).load() for _, p, k in cfg.models]
+    texts = [r["text"] for r in records]
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), cfg.batch_size):
+        for s in scorers:
+            s.score_batch(texts[i:i + cfg.batch_size])
+    return time.perf_counter() - t0
+
+
+def pipeline(records, cfg, with_stage: bool) -> float:
+    t0 = time.perf_counter()
+    with beam.Pipeline(argv=["--runner=FnApiRunner", "--direct_num_workers=1"]) as p:
+        pc = p | beam.Create(records, reshuffle=False)
+        if with_stage:
+            pc = (pc | Classify(cfg))["kept"]
+        pc | beam.combiners.Count.Globally()
+    return time.perf_counter() - t0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=3000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "classify_bench.json"))
+    a = ap.parse_args(argv)
+    cfg = ClassifyConfig()
+    recs = docs(a.docs)
+    pipeline(recs[:10], cfg, True)  # warm imports and model cache
+    t_bare = min(bare(recs, cfg) for _ in range(a.repeat))
+    t_base = min(pipeline(recs, cfg, False) for _ in range(a.repeat))
+    t_full = min(pipeline(recs, cfg, True) for _ in range(a.repeat))
+    t_stage = t_full - t_base
+    res = {"docs": a.docs, "models": [m[0] for m in cfg.models], "batch_size": cfg.batch_size,
+           "bare_s": round(t_bare, 3), "bare_docs_per_s": round(a.docs / t_bare, 1),
+           "pipeline_without_stage_s": round(t_base, 3), "pipeline_with_stage_s": round(t_full, 3),
+           "stage_s": round(t_stage, 3), "stage_docs_per_s": round(a.docs / t_stage, 1),
+           "overhead": round(t_stage / t_bare - 1, 3)}
+    print(json.dumps(res, indent=1))
+    pathlib.Path(a.out).write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
+if __name__ == "__main__":
+    main()
