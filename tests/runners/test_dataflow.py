@@ -75,11 +75,6 @@ def test_dataflow_dry_run_translates(recipe):
     assert size < LIMIT / 10, f"serialized job {size} bytes"
 
 
-def test_v2_recipe_translates_when_present():
-    if "v2" not in recipes.RECIPES:
-        pytest.skip("recipe v2 not in this checkout yet (classifier issue)")
-
-
 def test_job_size_does_not_grow_with_input_files():
     one = _size(translate("v1", ["gs://b/CC-MAIN-2023-50/*.warc.gz"]))
     many = _size(translate("v1", [f"gs://b/CC-MAIN-2023-50/segments/{i:05d}/warc/*.warc.gz" for i in range(100)]))
