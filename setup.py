@@ -31,7 +31,7 @@ EXTRAS = {
         "scikit-learn>=1.3",
         "pandas>=2.0",
     ],
-    "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}"],
+    "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}", "gcsfs>=2023.1"],  # gcsfs: refresh manifest on gs://
     "classifiers": ["scikit-learn>=1.3"],
     # torch is pinned: an unpinned torch pulls a multi-GB CUDA build.
     "trainer": [
