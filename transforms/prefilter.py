@@ -191,9 +191,21 @@ class PrefilterRule:
 
 
 def _head_text(raw: bytes, charset: str | None, scan: int) -> str:
+    """Decode only the head of a raw page (the prefilter runs before the full Decode, so the ~95%
+    of pages it drops are never decoded). The head is cut after its last ``>``, an ASCII byte in
+    every ASCII-compatible charset, so no multi-byte character is split and strict decoding of
+    the head tells the same charset as the whole page."""
     from transforms.decode import decode_html
+    from transforms.records import RecordError
 
-    return decode_html(raw[:scan], charset)[0]
+    head = raw[:scan]
+    if len(raw) > scan:
+        cut = head.rfind(b">")
+        head = head[: cut + 1] if cut > 0 else head
+    try:
+        return decode_html(head, charset)[0]
+    except ValueError as e:
+        raise RecordError("undecodable", str(e)) from None
 
 
 # --- evaluation (report side) ---------------------------------------------------------------
