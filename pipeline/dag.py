@@ -31,11 +31,18 @@ STAGES: dict[str, Callable] = {
     "quality": lambda cfg: stages.QualityRules(cfg.quality),
     "harmful": lambda cfg: stages.HarmfulFilter(cfg.harmful),
     "normalize": lambda cfg: stages.Normalize(cfg.normalize),
+    "dedup": lambda cfg: _dedup().Dedup(cfg.dedup),
     "hosts": lambda cfg: _hosts().HostFilter(cfg.hosts),
     "classify": lambda cfg: _classify().Classify(cfg.classify),
     "topk": lambda cfg: _topk().TopK(cfg.topk),
     "medical": lambda cfg: _classify().DomainFilter("medical", cfg.medical),
 }
+
+
+def _dedup():
+    from transforms import dedup
+
+    return dedup
 
 
 def _hosts():

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from transforms.decode import DecodeConfig
+from transforms.dedup import DedupConfig
 from transforms.extract import ExtractConfig
 from transforms.harmful import HarmfulConfig
 from transforms.langid import LangIdConfig
@@ -34,6 +35,7 @@ class PipelineConfig:
     quality: QualityConfig = field(default_factory=QualityConfig)
     harmful: HarmfulConfig = field(default_factory=HarmfulConfig)
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     hosts: HostsConfig = field(default_factory=HostsConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     topk: TopKConfig = field(default_factory=TopKConfig)
@@ -49,10 +51,10 @@ class PipelineConfig:
 
 def v1() -> PipelineConfig:
     """Swallow corpus v1 (NLP2024 Fig. 1): prefilter → extract → LID → quality → NG words →
-    (dedup → host filter, later issues) → normalise."""
+    MinHash dedup → host filter → normalise."""
     return PipelineConfig(
         name="v1",
-        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful", "hosts", "normalize"),
+        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful", "dedup", "hosts", "normalize"),
     )
 
 
@@ -60,14 +62,14 @@ def v2() -> PipelineConfig:
     """Swallow corpus v2 (Hattori et al. NLP2025): extract as v1 → relaxed quality rules (v1 minus
     katakana, Japanese-char fraction and duplicate 5–10-gram rules) → NG words → fastText Wiki and
     educational-value classifiers → keep the top 10% by educational score. Prefilter: ``both``
-    (Swallow's rule or kana). TODO(dedup): insert "dedup" after "langid" once it is in STAGES."""
+    (Swallow's rule or kana)."""
     from transforms.quality import relaxed
 
     base = v1()
     return dataclasses.replace(
         base,
         name="v2",
-        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful",
+        stages=("decode", "prefilter", "extract", "langid", "dedup", "quality", "harmful",
                 "classify", "topk", "normalize"),
         prefilter=dataclasses.replace(base.prefilter, mode="both"),
         quality=relaxed(base.quality),
