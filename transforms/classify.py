@@ -110,7 +110,21 @@ class Classify(beam.PTransform):
     def expand(self, docs):
         out = docs | "Score" >> beam.ParDo(ScoreDoFn(self.cfg)).with_outputs(ERRORS, main=KEPT)
         empty = docs.pipeline | "NoRejects" >> beam.Create([])
-        return {KEPT: out[KEPT], REJECTED: empty, ERRORS: out[ERRORS]}
+        models = docs.pipeline | "ModelCards" >> beam.Create(model_cards(self.cfg))
+        return {KEPT: out[KEPT], REJECTED: empty, ERRORS: out[ERRORS], "models": models}
+
+
+def model_cards(cfg: ClassifyConfig) -> list[dict]:
+    """What each score column comes from, with the model's held-out evaluation (for the report)."""
+    from classifiers.ft import meta_for, model_path
+
+    cards = []
+    for col, path, kind in cfg.models:
+        meta = meta_for(model_path(path))
+        cards.append({"column": col, "model": path, "kind": kind,
+                      **{k: meta.get(k) for k in ("train_size", "test_size", "label_counts",
+                                                   "eval_heldout", "eval_extra_test", "command")}})
+    return cards
 
 
 # --- domain subset ---------------------------------------------------------------------------
