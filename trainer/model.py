@@ -96,6 +96,7 @@ def export_hf(sd: dict[str, torch.Tensor], conf: LlamaConfig, out_dir: str, dtyp
         tensors[k] = v.detach().to("cpu", DTYPES[dtype]).contiguous()
     conf = LlamaConfig.from_dict(conf.to_dict())
     conf.dtype = dtype
+    conf.architectures = ["LlamaForCausalLM"]
     conf.save_pretrained(out_dir)
     save_file(tensors, os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
 

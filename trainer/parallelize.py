@@ -39,8 +39,11 @@ def parallelize(model: LlamaForCausalLM, mesh: DeviceMesh, pcfg: ParallelConfig)
 def apply_activation_checkpointing(model: LlamaForCausalLM) -> None:
     # Non-reentrant: works with FSDP2's hooks and with inputs that do not
     # require grad (the first block's embeddings do, but the mask does not).
-    enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-    enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x name
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def apply_compile(model: LlamaForCausalLM) -> None:

@@ -153,6 +153,6 @@ def test_dry_run_production_mesh():
     assert p["model.layers.31.self_attn.k_proj.weight"]["local"] == [1024 // 8, 4096]
     assert p["model.layers.0.mlp.down_proj.weight"]["local"] == [4096 // 8, 14336]
     assert p["model.norm.weight"]["local"] == [512]
-    assert all(v["placements"] == ["Replicate()", "Shard(dim=0)"] for v in p.values())
+    assert all(v["placements"] == ["R", "S(0)"] for v in p.values())
     assert 8.0e9 < rep["total_params"] < 8.1e9
     assert rep["local_params"] == pytest.approx(rep["total_params"] / 8, rel=1e-3)
