@@ -52,6 +52,19 @@ class Plain(Stateful):
         self.obj.load_state_dict(sd)
 
 
+class TrainState(Stateful):
+    """The step counter; everything else that moves is stored elsewhere."""
+
+    def __init__(self) -> None:
+        self.step = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step}
+
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
+        self.step = int(sd["step"])
+
+
 class RNG(Stateful):
     """RNG streams.  Every rank is seeded alike (the data order does not use
     them), so rank 0's copy restores all ranks, whatever the world size."""

@@ -28,7 +28,7 @@ from torch.distributed.checkpoint.state_dict import (
 
 from trainer import config as config_lib
 from trainer import model as model_lib
-from trainer.checkpoint import RNG, Checkpointer, ModelOptim, Plain
+from trainer.checkpoint import RNG, Checkpointer, ModelOptim, Plain, TrainState
 from trainer.config import JobConfig, OptimizerConfig
 from trainer.data import PackedLoader
 from trainer.parallelize import build_mesh, device_and_backend, parallelize
@@ -149,15 +149,7 @@ def train(cfg: JobConfig) -> list[float]:
     loader = PackedLoader(
         cfg.data.path, cfg.data.seq_len, cfg.train.global_batch, cfg.train.micro_batch, rank, world, cfg.data.seed
     )
-    train_state = {"step": 0}
-
-    class _Step(Plain):
-        def state_dict(self):
-            return dict(train_state)
-
-        def load_state_dict(self, sd):
-            train_state.update(step=int(sd["step"]))
-
+    train_state = TrainState()
     ckpt = Checkpointer(
         cfg.checkpoint.folder,
         cfg.checkpoint.keep_last,
@@ -165,11 +157,12 @@ def train(cfg: JobConfig) -> list[float]:
             "model_optim": ModelOptim(model, optimizer),
             "lr_scheduler": Plain(scheduler),
             "dataloader": Plain(loader),
-            "train_state": _Step(None),
+            "train_state": train_state,
             "rng": RNG(),
         },
     )
     start = ckpt.load(cfg.checkpoint.load_step) if cfg.checkpoint.folder else 0
+    assert start == train_state.step
     if start == 0:
         full = model_lib.initial_state_dict(cfg.model, conf)
         set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, strict=True))
@@ -215,7 +208,7 @@ def train(cfg: JobConfig) -> list[float]:
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
         losses.append(loss_val)
-        train_state["step"] = step
+        train_state.step = step
         if step % cfg.train.log_every == 0 or step == cfg.train.steps:
             tps = tokens_per_step / dt
             rec = {
