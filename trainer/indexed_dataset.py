@@ -64,6 +64,15 @@ class IndexedDatasetWriter:
         self._lengths.append(int(arr.size))
         self.num_tokens += int(arr.size)
 
+    def add_documents(self, flat: np.ndarray, lengths: list[int]) -> None:
+        """Many documents at once: ``flat`` is their tokens back to back."""
+        arr = np.asarray(flat, dtype=self.dtype)
+        if arr.size != sum(lengths):
+            raise ValueError("lengths do not add up to the tokens given")
+        self._bin.write(arr.tobytes(order="C"))
+        self._lengths.extend(int(n) for n in lengths)
+        self.num_tokens += int(arr.size)
+
     def finalize(self) -> None:
         self._bin.close()
         lengths = np.asarray(self._lengths, dtype=np.int32)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import fsspec
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trainer.indexed_dataset import IndexedDatasetWriter, best_dtype
@@ -87,13 +89,17 @@ def tokenize_file(
     with fsspec.open(source, "rb") as fh:
         pf = pq.ParquetFile(fh)
         for batch in pf.iter_batches(batch_size=batch_rows, columns=[text_column]):
-            texts = [t for t in batch.column(0).to_pylist() if t]
-            nbytes += sum(len(t.encode("utf-8")) for t in texts)
-            for enc in tok.encode_batch_fast(texts, add_special_tokens=False):
-                ids = enc.ids
-                ids.append(eos)
-                writer.add_document(np.asarray(ids, dtype=np.int64))
-                docs += 1
+            col = batch.column(0)
+            nbytes += pc.sum(pc.binary_length(col)).as_py() or 0
+            texts = [t for t in col.to_pylist() if t]
+            if not texts:
+                continue
+            ids = [e.ids + [eos] for e in tok.encode_batch_fast(texts, add_special_tokens=False)]
+            # One write per record batch: per-document numpy calls would
+            # cost as much as the encoding for short documents.
+            writer.add_documents(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64),
+                                 [len(x) for x in ids])
+            docs += len(ids)
     writer.finalize()
     # Rename last: a shard with both files under its final name is complete.
     os.replace(prefix + ".tmp.bin", prefix + ".bin")
