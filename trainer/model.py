@@ -1,19 +1,21 @@
 """Llama via ``transformers``: build on the meta device, load, export.
 
 The model is always created on the meta device and sharded before any
-weight exists, so no rank ever holds the full model in memory; weights then
-arrive as a full state dict read from safetensors (memory-mapped) and each
-rank copies only its own shard out of it.
+weight exists, so no rank ever holds the full model in memory; each rank
+then reads from the safetensors files only the rows of its own shards.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
+from collections.abc import Callable, Iterator
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from trainer.config import ModelConfig
@@ -59,31 +61,49 @@ def init_buffers(model: LlamaForCausalLM, device: torch.device) -> None:
         setattr(rotary, name, buf.to(device))
 
 
-def read_safetensors_dir(path: str) -> dict[str, torch.Tensor]:
-    """All tensors of a HF checkpoint directory (sharded or not), mmapped."""
+# (name, first row, end row) -> those rows of the full tensor
+RowReader = Callable[[str, int, int], torch.Tensor]
+
+
+@contextlib.contextmanager
+def safetensors_rows(path: str) -> Iterator[RowReader]:
+    """Row ranges of the tensors of a HF checkpoint directory (one file or
+    sharded): ``get_slice`` reads only the requested rows from disk."""
     files = sorted(glob.glob(os.path.join(path, "*.safetensors")))
     if not files:
         raise FileNotFoundError(f"no *.safetensors in {path}")
-    sd: dict[str, torch.Tensor] = {}
-    for f in files:
-        with safe_open(f, framework="pt") as fh:
+    with contextlib.ExitStack() as stack:
+        where = {}
+        for f in files:
+            fh = stack.enter_context(safe_open(f, framework="pt"))
             for k in fh.keys():
-                sd[k] = fh.get_tensor(k)
-    return sd
+                where[k] = fh
+        yield lambda name, a, b: where[name].get_slice(name)[a:b]
 
 
-def initial_state_dict(cfg: ModelConfig, conf: LlamaConfig) -> dict[str, torch.Tensor]:
-    """Full weights to start from: the HF checkpoint, or a seeded init."""
-    if cfg.hf_path:
-        sd = read_safetensors_dir(cfg.hf_path)
-    else:
-        # Seeded on CPU so every world size starts from the same weights.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.init_seed)
-            sd = LlamaForCausalLM(conf).state_dict()
-    if conf.tie_word_embeddings:
-        sd.pop("lm_head.weight", None)
-    return sd
+@contextlib.contextmanager
+def seeded_init_rows(conf: LlamaConfig, seed: int) -> Iterator[RowReader]:
+    """A from-scratch init, identical for every world size (built once on
+    CPU from ``seed``); meant for small models and tests -- continued
+    pre-training starts from a checkpoint."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        sd = LlamaForCausalLM(conf).state_dict()
+    yield lambda name, a, b: sd[name][a:b]
+
+
+def load_into_shards(model: torch.nn.Module, rows: RowReader) -> None:
+    """Fill each rank's FSDP shard straight from the source: a rank reads
+    only the rows it owns (``fully_shard`` shards dim 0), never the whole
+    model."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            shape, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
+            if any(offset[1:]) or tuple(shape[1:]) != tuple(p.shape[1:]):
+                raise ValueError(f"{name}: only dim-0 sharding is supported, got {p.placements}")
+            local = p.to_local()
+            if local.numel():
+                local.copy_(rows(name, offset[0], offset[0] + shape[0]))
 
 
 def export_hf(sd: dict[str, torch.Tensor], conf: LlamaConfig, out_dir: str, dtype: str = "bfloat16") -> None:

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 from torch.distributed.checkpoint.state_dict import (
     StateDictOptions,
     get_model_state_dict,
-    set_model_state_dict,
 )
 
 from trainer import config as config_lib
@@ -164,9 +163,10 @@ def train(cfg: JobConfig) -> list[float]:
     start = ckpt.load(cfg.checkpoint.load_step) if cfg.checkpoint.folder else 0
     assert start == train_state.step
     if start == 0:
-        full = model_lib.initial_state_dict(cfg.model, conf)
-        set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, strict=True))
-        del full
+        source = (model_lib.safetensors_rows(cfg.model.hf_path) if cfg.model.hf_path
+                  else model_lib.seeded_init_rows(conf, cfg.model.init_seed))
+        with source as rows:
+            model_lib.load_into_shards(model, rows)
     if rank == 0 and cfg.checkpoint.folder:
         os.makedirs(cfg.checkpoint.folder, exist_ok=True)
         model_lib.save_json(cfg.to_dict(), os.path.join(cfg.checkpoint.folder, "job_config.json"))
