@@ -7,10 +7,6 @@ import pytest
 
 from trainer_helpers import DATA, TOKENIZER
 
-pytest.importorskip("torch")
-pytest.importorskip("tokenizers")
-pytest.importorskip("transformers")
-
 
 @pytest.fixture(scope="session")
 def tokens_dir(tmp_path_factory) -> Path:

@@ -1,6 +1,12 @@
 """The packed loader: deterministic, world-size invariant, resumable."""
-import numpy as np
 import pytest
+
+# The `trainer` extra (torch, tokenizers, transformers) is needed; say so
+# in the summary rather than failing collection.
+for _mod in ("torch", "tokenizers", "transformers"):
+    pytest.importorskip(_mod)
+
+import numpy as np
 import torch
 
 from trainer.data import PackedLoader, TokenStream

@@ -1,8 +1,14 @@
 """The .bin/.idx files follow the Megatron-LM indexed-dataset layout."""
+import pytest
+
+# The `trainer` extra (torch, tokenizers, transformers) is needed; say so
+# in the summary rather than failing collection.
+for _mod in ("torch", "tokenizers", "transformers"):
+    pytest.importorskip(_mod)
+
 import struct
 
 import numpy as np
-import pytest
 
 from trainer.indexed_dataset import IndexedDataset, IndexedDatasetWriter
 
