@@ -62,40 +62,53 @@ def split(items: list, test_frac: float, seed: int, strat: list | None = None):
     return train_test_split(items, test_size=test_frac, random_state=seed, stratify=strat)
 
 
-def _fit_once(train, args, seed: int):
+def _train_worker(tmp: str, kwargs: dict, quantize: bool, cutoff: int, out: str) -> None:
     import fasttext
 
-    rng = random.Random(seed)
-    rows = list(train)
-    rng.shuffle(rows)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        for text, label in rows:
-            f.write(f"__label__{label} {features(text, args.max_chars)}\n")
-        tmp = f.name
-    try:
-        model = fasttext.train_supervised(
-            input=tmp, lr=args.lr, epoch=args.epoch, dim=args.dim, wordNgrams=1,
-            minCount=args.min_count, bucket=args.bucket, loss="softmax", thread=args.threads,
-            seed=seed, verbose=0)
-        if args.out.endswith(".ftz"):
-            model.quantize(input=tmp, qnorm=True, retrain=False, cutoff=args.cutoff)
-    finally:
-        os.unlink(tmp)
-    return model
+    model = fasttext.train_supervised(input=tmp, **kwargs)
+    if quantize:
+        model.quantize(input=tmp, qnorm=True, retrain=False, cutoff=cutoff)
+    model.save_model(out)
 
 
 def fit(train: list[tuple[str, object]], args) -> object:
-    """Seeded fastText training. fastText sometimes aborts a finished run with "Encountered NaN"
-    (its end-of-run loss check; seen on small inputs with one thread): then the next seed is used,
-    so the result is still a function of the arguments. ``args.effective_seed`` records it."""
-    for attempt in range(8):
+    """Seeded fastText training on character 2/3-grams; returns the loaded model.
+
+    Training runs in a fresh (spawned) process: fastText-numpy2 0.10.4 sometimes aborts a second
+    training in the same process with "Encountered NaN" (state left over from the first), while
+    the same data and arguments train cleanly in a new process. A fresh process per model also
+    makes the result a function of the arguments only (seed, one thread)."""
+    import multiprocessing as mp
+
+    import fasttext
+
+    rng = random.Random(args.seed)
+    rows = list(train)
+    rng.shuffle(rows)
+    workdir = tempfile.mkdtemp(prefix="ft_train_")
+    tmp = os.path.join(workdir, "train.txt")
+    out = os.path.join(workdir, "model.ftz" if args.out.endswith(".ftz") else "model.bin")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for text, label in rows:
+            f.write(f"__label__{label} {features(text, args.max_chars)}\n")
+    kwargs = dict(lr=args.lr, epoch=args.epoch, dim=args.dim, wordNgrams=1, minCount=args.min_count,
+                  bucket=args.bucket, loss="softmax", thread=args.threads, seed=args.seed, verbose=0)
+    try:
+        proc = mp.get_context("spawn").Process(
+            target=_train_worker, args=(tmp, kwargs, args.out.endswith(".ftz"), args.cutoff, out))
+        proc.start()
+        proc.join()
+        if proc.exitcode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"fastText training failed (exit code {proc.exitcode}); arguments {kwargs}")
         try:
-            model = _fit_once(train, args, args.seed + attempt)
-            args.effective_seed = args.seed + attempt
-            return model
-        except RuntimeError as e:
-            if "NaN" not in str(e) or attempt == 7:
-                raise
+            fasttext.FastText.eprint = lambda *a, **k: None
+        except AttributeError:
+            pass
+        return fasttext.load_model(out)
+    finally:
+        for name in os.listdir(workdir):
+            os.unlink(os.path.join(workdir, name))
+        os.rmdir(workdir)
 
 
 def predict(model, texts: list[str], kind: str, max_chars: int) -> tuple[list[float], list[int]]:
@@ -181,7 +194,6 @@ def main(argv: list[str] | None = None) -> dict:
         "max_chars": args.max_chars,
         "seed": args.seed,
         "lr": args.lr,
-        "effective_seed": getattr(args, "effective_seed", args.seed),
         "command": "python -m classifiers.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "train_size": len(train), "test_size": len(test), "label_counts": counts,
         "model_bytes": os.path.getsize(args.out),

@@ -72,7 +72,7 @@ def test_edu_round_trip(tmp_path):
     assert all(0.0 <= x <= 3.0 for x in s)
     assert meta["train_size"] == 64 and meta["test_size"] == 16  # seeded stratified 80/20 split
     _, meta2 = _train(tmp_path / "again", "--kind", "edu", "--data", str(DATA / "edu_labels.jsonl"), "--label-field", "edu")
-    assert meta2["eval_heldout"] == meta["eval_heldout"]  # same seed, one thread: same model
+    assert meta2["eval_heldout"] == meta["eval_heldout"]  # same seed, one thread: the same model
 
 
 @pytest.mark.parametrize("name,kind", [("wiki", "binary"), ("edu", "edu"), ("medical", "binary")])
