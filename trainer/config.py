@@ -62,12 +62,13 @@ class DataConfig:
 class OptimizerConfig:
     """AdamW with a linear warm-up then cosine decay to ``min_lr``.
 
-    Defaults are the Llama 3 Swallow 8B continued pre-training values (Fujii
-    et al., "Continual Pre-Training for Cross-Lingual LLM Adaptation", 2024,
-    and the Llama 3 Swallow model card): LR 2.5e-5 -> 2.5e-6, 2,000 warm-up
-    steps, weight decay 0.1, Adam beta=(0.9, 0.95), eps 1e-8 and gradient
-    clipping at 1.0 (Megatron-LM defaults).  Weight decay skips 1-D
-    parameters (RMSNorm weights), as Megatron-LM does.
+    Defaults are the Llama 3 Swallow 8B continued pre-training values (the
+    Swallow project's Megatron-LM run, as summarised in issue 6; the method
+    is Fujii et al., "Continual Pre-Training for Cross-Lingual LLM
+    Adaptation", COLM 2024): LR 2.5e-5 -> 2.5e-6 cosine, 2,000 warm-up steps,
+    weight decay 0.1, Adam beta=(0.9, 0.95).  eps 1e-8 and gradient clipping
+    at 1.0 are Megatron-LM's defaults.  Weight decay skips 1-D parameters
+    (RMSNorm weights), as Megatron-LM does.
     """
 
     lr: float = 2.5e-5
@@ -172,9 +173,9 @@ def swallow_llama3_8b() -> JobConfig:
 
     Global batch 1024 sequences x 8192 tokens (~8.4M tokens per step), LR
     2.5e-5 -> 2.5e-6 cosine, 2,000 warm-up steps, weight decay 0.1, Adam
-    beta=(0.9, 0.95).  Steps: ~100B tokens, the size of the Llama 3 Swallow
-    CPT run; set ``--train.steps`` from the manifest's token count for your
-    corpus.  ``model.hf_path`` must point at the Llama-3-8B checkpoint; the
+    beta=(0.9, 0.95).  ``train.steps`` is a placeholder, 11,921 steps =
+    ~100B tokens; the sources above fix the schedule, not our corpus size, so
+    set it from the manifest: ``tokens / (1024 * 8192)``.  ``model.hf_path`` must point at the Llama-3-8B checkpoint; the
     shape fields document the architecture for the dry run of the mesh.
     Layout: 8 nodes x 8 GPUs, HSDP with shards inside a node.
     """
