@@ -45,6 +45,22 @@ def test_recipe_order():
     assert v1.index("harmful") < v1.index("hosts") < v1.index("normalize")
 
 
+def test_config_file_overrides_new_fields(tmp_path):
+    from pipeline import recipes
+
+    f = tmp_path / "cfg.json"
+    f.write_text(json.dumps({"topk": {"score": "wiki_score", "top_from": 0.1, "top_to": 0.3},
+                             "hosts": {"ut1_parents": True, "max_ng_char_ratio": 0.01},
+                             "classify": {"models": [["wiki_score", "wiki.ftz", "binary"]]},
+                             "medical": {"min_score": 0.8}}))
+    cfg = recipes.load("medical", str(f))
+    assert (cfg.topk.score, cfg.topk.top_from, cfg.topk.top_to) == ("wiki_score", 0.1, 0.3)
+    assert cfg.hosts.ut1_parents and cfg.hosts.max_ng_char_ratio == 0.01
+    assert cfg.classify.models == (("wiki_score", "wiki.ftz", "binary"),) and cfg.medical.min_score == 0.8
+    with pytest.raises(ValueError):
+        recipes.override(cfg, {"topk": {"top_too": 0.2}})
+
+
 def test_golden_counts(reports):
     r = reports["medical"]
     assert r["invariant_ok"], r["invariant_problems"]
