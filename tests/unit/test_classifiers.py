@@ -83,3 +83,15 @@ def test_shipped_models(name, kind):
     assert model.stat().st_size < 4_000_000
     s = ft.Scorer(f"{name}.ftz").score("肺炎は肺の炎症性疾患で、発熱や咳を伴う。治療には抗菌薬を用いる。")
     assert 0.0 <= s <= (3.0 if kind == "edu" else 1.0)
+
+
+def test_read_texts_jsonl_parquet_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": ["あいう", "", "えお"], "edu": [1, 2, 3]}), tmp_path / "d.parquet")
+    assert train.read_texts(str(tmp_path / "d.parquet"), "text", "edu") == [("あいう", 1), ("えお", 3)]
+    (tmp_path / "d.txt").write_text("一行目\n\n二行目\n", encoding="utf-8")
+    assert train.read_texts(str(tmp_path / "d.txt")) == [("一行目", None), ("二行目", None)]
+    rows = train.read_texts(str(DATA / "edu_labels.jsonl"), "text", "edu")
+    assert len(rows) == 80 and all(y in (0, 1, 2, 3) for _, y in rows)
