@@ -1,6 +1,6 @@
 """The Swallow DAG, top-down as the paper's Fig. 1:
 
-    WARC files → ReadWarc → Decode → Prefilter → (spread) → Extract → LanguageId → QualityRules
+    WARC files → ReadWarc → Prefilter (on a decoded head) → (spread) → Decode → Extract → LanguageId → QualityRules
     → HarmfulFilter → [Dedup → HostFilter | Classify → TopK] → Normalize → Parquet + report
 
 The recipe's ``stages`` tuple fixes the order between ReadWarc and the writers; each name maps to

@@ -54,7 +54,7 @@ def v1() -> PipelineConfig:
     MinHash dedup → host filter → normalise."""
     return PipelineConfig(
         name="v1",
-        stages=("decode", "prefilter", "extract", "langid", "quality", "harmful", "dedup", "hosts", "normalize"),
+        stages=("prefilter", "decode", "extract", "langid", "quality", "harmful", "dedup", "hosts", "normalize"),
     )
 
 
@@ -69,7 +69,7 @@ def v2() -> PipelineConfig:
     return dataclasses.replace(
         base,
         name="v2",
-        stages=("decode", "prefilter", "extract", "langid", "dedup", "quality", "harmful",
+        stages=("prefilter", "decode", "extract", "langid", "dedup", "quality", "harmful",
                 "classify", "topk", "normalize"),
         prefilter=dataclasses.replace(base.prefilter, mode="both"),
         quality=relaxed(base.quality),

@@ -24,7 +24,7 @@ _META_CHARSET = re.compile(
 _ISO2022_ESC = re.compile(rb"\x1b\$[@B]|\x1b\(J")
 
 # Declarations that decode any byte string, so they prove nothing about the bytes.
-_WEAK = {"latin_1", "iso8859_1", "cp1252", "ascii", "iso8859_15"}
+WEAK_CHARSETS = _WEAK = frozenset({"latin_1", "iso8859_1", "cp1252", "ascii", "iso8859_15"})
 _ALIASES = {
     "shift_jis": "cp932",
     "shift-jis": "cp932",

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from classifiers.langid import LangId
+from transforms.decode import WEAK_CHARSETS, meta_charset, normalise_charset, sniff_utf16
 from transforms.kana import KanaStats, kana_passes, kana_stats_bytes, kana_stats_text
 
 # Swallow App. A, verbatim patterns.
@@ -76,6 +77,13 @@ class PrefilterConfig:
     ~3% of non-Japanese pages (issue 11); with this check the sample's precision is 0.994 (the
     three false positives are English pages about Japanese software/news with real Japanese).
 
+    ``head_bytes``: when the rule sees raw bytes (it runs before Decode), only this much of the
+    page is decoded (cut after its last ``>``), so a dropped page never costs a full decode; it
+    bounds the kana window and the regexes the same way a 32 Ki-character window does.
+
+    ``max_title_chars``: the title LID reads at most this much (a pathological multi-KB title
+    would otherwise cost a long fastText prediction on a page about to be dropped).
+
     ``evidence``: run every test that can matter for any mode, so the report can compare the
     modes from one run (set by the DAG when ``--lang_labels`` is given); costs the title LID
     on pages that the chosen mode would not need it for.
@@ -83,6 +91,8 @@ class PrefilterConfig:
 
     mode: str = "swallow"
     scan_chars: int = 65536
+    head_bytes: int = 32768
+    max_title_chars: int = 256
     kana_window: int = 32768
     min_kana: int = 3
     min_kana_share: float = 0.1
@@ -97,15 +107,44 @@ class PrefilterConfig:
             raise ValueError("min_kana_share must be in [0, 1]")
 
 
+def _tag_starts(html: str, tag: str, scan: int):
+    """Indexes of ``<tag`` (any case) in ``html[:scan]``, in order. A case-insensitive regex
+    cannot use the literal-prefix search and tries every position; ``str.find`` on the two
+    common spellings runs at memchr speed, and only a page with neither looks at every ``<``."""
+    found = False
+    for spelling in (tag, tag.upper()):
+        i = html.find(spelling, 0, scan)
+        while i >= 0:
+            found = True
+            yield i
+            i = html.find(spelling, i + 1, scan)
+    if found:
+        return
+    i = html.find("<", 0, scan)
+    while i >= 0:  # mixed case (<Html>): rare
+        if html[i : i + len(tag)].lower() == tag:
+            yield i
+        i = html.find("<", i + 1, scan)
+
+
+def has_lang_ja(html: str, scan: int = 65536) -> bool:
+    """Swallow App. A: ``LANG_JA`` (case-insensitive) anywhere in the scanned head."""
+    return any(LANG_JA.match(html, i, scan) for i in _tag_starts(html, "<html", scan))
+
+
 def page_title(html: str, scan: int = 65536) -> str:
-    m = TITLE.search(html, 0, scan)
-    return " ".join(htmllib.unescape(m.group(1)).split()) if m else ""
+    """Text of the first ``TITLE`` match (Swallow App. A), whitespace collapsed."""
+    for i in sorted(_tag_starts(html, "<title", scan)):
+        m = TITLE.match(html, i, scan)
+        if m:
+            return " ".join(htmllib.unescape(m.group(1)).split())
+    return ""
 
 
 def swallow_prefilter(html: str, lid: LangId, scan: int = 65536) -> tuple[bool, str]:
     """(passes, title). Pure given a loaded LID model."""
     title = page_title(html, scan)
-    if LANG_JA.search(html, 0, scan):
+    if has_lang_ja(html, scan):
         return True, title
     if title:
         top, _ = lid.predict(title)
@@ -161,27 +200,29 @@ class PrefilterRule:
             self.lid.load()
 
     def __call__(self, record: dict) -> tuple[dict, str | None]:
-        cfg = self.cfg
         page = record["html"]
         charset = record.get("charset") or record.get("http_charset")
+        if isinstance(page, bytes):
+            view = RawHead(page, charset, self.cfg)
+        else:
+            view = TextHead(page, self.cfg)
+        cfg = self.cfg
         lang_attr = title_ja = kana = cjk = None
         title = None
         kana_pass = None
         if cfg.mode != "swallow" or cfg.evidence:
-            st = kana_stats(page, charset, cfg)
+            st = view.kana_stats()
             kana, cjk = st.kana, st.cjk
             kana_pass = kana_ok(kana, cjk, cfg)
         if cfg.mode == "swallow" or cfg.evidence or (cfg.mode == "both" and not kana_pass):
-            text = page if isinstance(page, str) else _head_text(page, charset, cfg.scan_chars)
-            lang_attr = bool(LANG_JA.search(text, 0, cfg.scan_chars))
+            lang_attr = view.has_lang_ja()
             if not lang_attr:
-                title = page_title(text, cfg.scan_chars)
-                title_ja = bool(title) and self.lid.predict(title)[0] == "ja"
+                title = view.title()
+                title_ja = bool(title) and self.lid.predict(title[: cfg.max_title_chars])[0] == "ja"
         passes = decide(cfg.mode, lang_attr, title_ja, kana_pass)
         record = dict(record)
         if passes and title is None:  # the title is an output column of kept pages
-            text = page if isinstance(page, str) else _head_text(page, charset, cfg.scan_chars)
-            title = page_title(text, cfg.scan_chars)
+            title = view.title()
         record["title"] = title or ""
         record["prefilter_lang_attr"] = lang_attr
         record["prefilter_title_ja"] = title_ja
@@ -190,22 +231,180 @@ class PrefilterRule:
         return record, (None if passes else REASON)
 
 
-def _head_text(raw: bytes, charset: str | None, scan: int) -> str:
-    """Decode only the head of a raw page (the prefilter runs before the full Decode, so the ~95%
-    of pages it drops are never decoded). The head is cut after its last ``>``, an ASCII byte in
-    every ASCII-compatible charset, so no multi-byte character is split and strict decoding of
-    the head tells the same charset as the whole page."""
+class TextHead:
+    """The prefilter's three tests on an already decoded page."""
+
+    def __init__(self, text: str, cfg: PrefilterConfig):
+        self.text, self.cfg = text, cfg
+
+    def kana_stats(self) -> KanaStats:
+        cfg = self.cfg
+        return kana_stats_text(self.text, cfg.kana_window, cfg.min_kana, cfg.min_kana_share)
+
+    def has_lang_ja(self) -> bool:
+        return has_lang_ja(self.text, self.cfg.scan_chars)
+
+    def title(self) -> str:
+        return page_title(self.text, self.cfg.scan_chars)
+
+
+_LANG_JA_LOWER = re.compile(rb"""<html[^>]*\slang\s*=\s*["']?ja""")
+_TITLE_LOWER = re.compile(rb"<title[^>]*>([^<]*)</title>")
+
+
+class RawHead:
+    """The prefilter's three tests on raw bytes, before Decode (the DAG's order), so that the
+    ~95% of pages dropped here never pay for decoding the whole page:
+
+    - the Swallow regexes run on the ASCII-lower-cased head (``bytes.lower`` touches only A–Z, so
+      offsets are unchanged and the case-insensitive patterns become literal-prefix searches);
+      only the title's bytes are decoded (or the head, when the title's charset is unclear);
+    - the kana test needs no decoding on an ASCII head (kana can only be numeric references
+      there); otherwise the head is decoded, never the whole page.
+    UTF-16 pages are decoded first (their tags are not ASCII bytes)."""
+
+    def __init__(self, raw: bytes, charset: str | None, cfg: PrefilterConfig):
+        self.cfg, self.charset = cfg, charset
+        self.head = _cut_head(raw, cfg.head_bytes)
+        self._text: TextHead | None = None
+        self._low: bytes | None = None
+        self._declared: str | None | bool = False  # not looked up yet
+        # UTF-16 tags are not ASCII bytes; ISO-2022-JP text hides in ASCII bytes behind escapes:
+        # both are decoded first and tested as text.
+        self.tags_in_bytes = not (
+            raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+            or (b"\x1b" in self.head and b"\x1b$" in self.head)
+            or sniff_utf16(self.head)
+        )
+        if not self.tags_in_bytes:
+            self._text = TextHead(_decode_head(self.head, charset), cfg)
+
+    def _decoded(self) -> TextHead:
+        if self._text is None:
+            self._text = TextHead(_decode_head(self.head, self.charset), self.cfg)
+        return self._text
+
+    def _lower(self) -> bytes:
+        if self._low is None:
+            self._low = self.head[: self.cfg.scan_chars].lower()
+        return self._low
+
+    def declared(self) -> str | None:
+        """The page's own charset claim (HTTP header, else ``<meta>``), if a strong one."""
+        if self._declared is False:
+            self._declared = None
+            for name in (self.charset, meta_charset(self.head)):
+                cs = normalise_charset(name)
+                if cs and cs not in WEAK_CHARSETS:
+                    self._declared = cs
+                    break
+        return self._declared
+
+    def kana_stats(self) -> KanaStats:
+        """Exact kana count, decoding the head only when the bytes cannot rule kana out: an
+        ASCII head holds kana only as numeric references (ISO-2022-JP was decoded in
+        ``__init__``); a head without any lead byte that kana needs in the charsets the decoder
+        may choose for it (:func:`kana_leads`, one memchr each) holds none. The CJK count, as on decoded text, is only
+        taken once kana is seen. A head whose declaration is wrong is still decoded whenever the
+        lead byte occurs, and the decoder then finds the real charset."""
+        head = self.head
+        if self.tags_in_bytes:
+            if head.isascii():
+                if b"&#" not in head:
+                    return KanaStats(0, 0, len(head))
+            else:
+                leads = kana_leads(self.declared())
+                if not any(b in head for b in leads):
+                    return KanaStats(0, 0, len(head))
+                if leads == (b"\xe3",) and not _KANA_UTF8_LEAD.search(head):
+                    return KanaStats(0, 0, len(head))
+        return self._decoded().kana_stats()
+
+    def has_lang_ja(self) -> bool:
+        if not self.tags_in_bytes:
+            return self._decoded().has_lang_ja()
+        low = self._lower()
+        i = low.find(b"<html")
+        while i >= 0:
+            if _LANG_JA_LOWER.match(low, i):
+                return True
+            i = low.find(b"<html", i + 1)
+        return False
+
+    def title(self) -> str:
+        if not self.tags_in_bytes:
+            return self._decoded().title()
+        m = _TITLE_LOWER.search(self._lower())
+        if not m:
+            return ""
+        raw_title = self.head[m.start(1) : m.end(1)]
+        text = _decode_title(raw_title, self.declared())
+        if text is None:
+            # An undeclared short non-ASCII title cannot tell its own charset (EUC-JP bytes also
+            # decode as CP932): decode the head, whose charset decoding is reliable.
+            return self._decoded().title()
+        return " ".join(htmllib.unescape(text).split())
+
+
+# Kana needs one of these lead bytes in the charset the decoder may choose: UTF-8 E3 (81–83
+# follow), Shift_JIS 82/83, EUC-JP and GB2312 rows A4/A5, EUC-KR rows AA/AB, Big5 C6/C7. An
+# undeclared page may be decoded as UTF-8, CP932 or EUC-JP (the trial order); a declared one as
+# UTF-8 (valid UTF-8 wins) or its charset, or, if that fails strictly, the trial order.
+_TRIAL_LEADS = (b"\xe3", b"\x82", b"\x83", b"\xa4", b"\xa5")
+_EXTRA_LEADS = {"euc_kr": (b"\xaa", b"\xab"), "cp949": (b"\xaa", b"\xab"),
+                "big5": (b"\xc6", b"\xc7"), "cp950": (b"\xc6", b"\xc7"), "big5hkscs": (b"\xc6", b"\xc7")}
+# A page that declares UTF-8 is trusted for this test: kana needs E3 then.
+_KANA_LEADS = {"utf_8": (b"\xe3",)}
+
+
+def kana_leads(declared: str | None) -> tuple[bytes, ...]:
+    if declared in _KANA_LEADS:
+        return _KANA_LEADS[declared]
+    return _TRIAL_LEADS + _EXTRA_LEADS.get(declared or "", ())
+
+
+_KANA_UTF8_LEAD = re.compile(rb"\xe3[\x81-\x83]")
+
+
+def _decode_title(raw: bytes, declared: str | None) -> str | None:
+    """The title's text, or None when its bytes alone cannot tell their charset."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:  # legacy Japanese bytes are almost never valid UTF-8 by accident
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if declared:
+        try:
+            return raw.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            return None
+    return None
+
+
+def _cut_head(raw: bytes, limit: int) -> bytes:
+    """The first ``limit`` bytes, cut after the last ``>`` (an ASCII byte in every
+    ASCII-compatible charset, so no multi-byte character is split)."""
+    head = raw[:limit]
+    if len(raw) > limit:
+        cut = head.rfind(b">")
+        head = head[: cut + 1] if cut > 0 else head
+    return head
+
+
+def _decode_head(head: bytes, charset: str | None) -> str:
     from transforms.decode import decode_html
     from transforms.records import RecordError
 
-    head = raw[:scan]
-    if len(raw) > scan:
-        cut = head.rfind(b">")
-        head = head[: cut + 1] if cut > 0 else head
     try:
         return decode_html(head, charset)[0]
     except ValueError as e:
         raise RecordError("undecodable", str(e)) from None
+
+
+def _head_text(raw: bytes, charset: str | None, scan: int) -> str:
+    """Decode only the head of a raw page (see :class:`RawHead`)."""
+    return _decode_head(_cut_head(raw, scan), charset)
 
 
 # --- evaluation (report side) ---------------------------------------------------------------
