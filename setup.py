@@ -50,7 +50,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["pipeline", "transforms", "classifiers", "trainer", "pipeline.*", "transforms.*", "classifiers.*", "trainer.*"]),
     package_data={
-        "transforms": ["data/*.txt", "data/*.tsv"],
+        "transforms": ["data/*.txt", "data/*.tsv", "data/ut1/*.md", "data/ut1/*.pdf", "data/ut1/*/domains*"],
         "classifiers": ["models/*.bin", "models/*.ftz", "models/*.json", "data/*"],
     },
     include_package_data=True,
