@@ -3,7 +3,9 @@
     python bench/trainer_tokenize.py [--scales 1 4 16] [--out bench/work/trainer_tokenize.json]
 
 Input: the test fixture's real Japanese Parquet, replicated ``scale`` times
-into one file (row groups of 100 rows, as the pipeline writes small groups).
+into one file with ``--row-group-rows`` rows per row group.  (Parquet
+metadata is parsed whole and grows with the number of row groups -- with
+100-row groups that, not the text, is what makes RSS grow.)
 Per scale, in a fresh single-threaded process each:
 
 * ``floor``: ``Tokenizer.encode_batch_fast`` on texts already in memory --
@@ -54,13 +56,13 @@ print(json.dumps({"tokens": n, "seconds": dt, "cpu_seconds": time.process_time()
 """
 
 
-def make_input(scale: int, path: str) -> int:
+def make_input(scale: int, path: str, row_group_rows: int) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     tables = [pq.read_table(os.path.join(DATA, f)) for f in sorted(os.listdir(DATA)) if f.endswith(".parquet")]
     base = pa.concat_tables(tables)
-    pq.write_table(pa.concat_tables([base] * scale), path, row_group_size=100, compression="zstd")
+    pq.write_table(pa.concat_tables([base] * scale), path, row_group_size=row_group_rows, compression="zstd")
     return sum(len(t.encode()) for t in base.column("text").to_pylist()) * scale
 
 
@@ -74,13 +76,14 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     p.add_argument("--repeats", type=int, default=3, help="best of N runs")
+    p.add_argument("--row-group-rows", type=int, default=10_000)
     p.add_argument("--out", default=os.path.join(REPO, "bench", "work", "trainer_tokenize.json"))
     a = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for scale in a.scales:
             src = os.path.join(tmp, f"in-{scale}.parquet")
-            text_bytes = make_input(scale, src)
+            text_bytes = make_input(scale, src, a.row_group_rows)
             floor = min((child("floor", src, "") for _ in range(a.repeats)), key=lambda r: r["seconds"])
             ours = min((child("ours", src, os.path.join(tmp, f"out-{scale}")) for _ in range(a.repeats)),
                        key=lambda r: r["seconds"])
