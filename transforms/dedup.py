@@ -283,8 +283,10 @@ class _Route(beam.DoFn):
     def process(self, item):
         node, g = item
         records = list(g["record"])
-        if not records:
-            return  # a stored-index node: not part of this run's records
+        # A node without records is a stored-index document: not part of this run's records.
+        yield from self._route(node, g, records) if records else ()
+
+    def _route(self, node, g, records):
         decisions = sorted(set(g["decision"]))
         sizes = list(g["size"])
         bands = list(g["bands"])
