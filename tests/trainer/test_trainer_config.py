@@ -75,3 +75,45 @@ def test_setup_pins_torch_in_trainer_extra():
     text = (REPO / "setup.py").read_text()
     block = re.search(r'"trainer":\s*\[(.*?)\]', text, re.S).group(1)
     assert '"torch==2.13.0"' in block
+
+
+def _trainer_flags_ok(args: list[str]) -> None:
+    """Every trainer flag exists and every value converts to its type."""
+    name, overrides = C.parse_cli(args)
+    C.load(name, overrides)
+
+
+def test_slurm_script_flags_are_valid():
+    import shlex
+
+    from torch.distributed.run import get_args_parser
+
+    text = (REPO / "docker" / "slurm" / "trainer.sbatch").read_text()
+    cmd = text[text.index("torchrun \\"):].replace("\\\n", " ")
+    words = shlex.split(cmd, comments=True)
+    words = [w for w in words if w != "$@"]  # user's extra flags
+    subst = {"$SLURM_JOB_NUM_NODES": "8", "$GPUS_PER_NODE": "8", "$HEAD_NODE:$RDZV_PORT": "node0:29500",
+             "$SLURM_JOB_ID": "1", "${MAX_RESTARTS:-3}": "3", "$RECIPE": "swallow_llama3_8b",
+             "$LOG_DIR/train.jsonl": "x.jsonl"}
+    for k, v in subst.items():
+        words = [w.replace(k, v) for w in words]
+    m = words.index("-m")
+    ns = get_args_parser().parse_args(words[1:m] + ["-m", "trainer.train"])
+    assert ns.rdzv_backend == "c10d" and ns.nnodes == "8" and ns.nproc_per_node == "8"
+    assert words[m + 1] == "trainer.train"
+    _trainer_flags_ok(words[m + 2:])
+
+
+def test_k8s_manifest_flags_are_valid():
+    yaml = pytest.importorskip("yaml")
+    job = yaml.safe_load((REPO / "docker" / "k8s" / "trainer-pytorchjob.yaml").read_text())
+    spec = job["spec"]
+    assert job["kind"] == "PyTorchJob" and spec["elasticPolicy"]["rdzvBackend"] == "c10d"
+    replicas = spec["pytorchReplicaSpecs"]
+    nodes = replicas["Master"]["replicas"] + replicas["Worker"]["replicas"]
+    args = replicas["Master"]["template"]["spec"]["containers"][0]["args"]
+    assert args[:2] == ["-m", "trainer.train"]
+    _trainer_flags_ok(args[2:])
+    ov = C.parse_cli(args[2:])[1]
+    assert int(ov["parallel.dp_replicate"]) == nodes
+    assert int(ov["parallel.dp_shard"]) == int(spec["nprocPerNode"])
