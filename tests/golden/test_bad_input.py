@@ -21,7 +21,7 @@ def test_bad_inputs_are_counted_errors(tmp_path):
     (d / "nobody.warc.gz").write_bytes(gzip.compress(response("http://ok.jp/d", b"", declared_len=400)[:-4]))
     (d / "pages.warc.gz").write_bytes(gz_members([
         response("http://big.jp/", b"<html><body>" + b"<p>x</p>" * (9 * 1024 * 1024 // 8) + b"</body></html>"),
-        response("http://bin.jp/", bytes(range(256)) * 100),
+        response("http://bin.jp/", b"<html lang=\"ja\">" + bytes(range(256)) * 100),  # passes the prefilter, then cannot decode
         response("http://nest.jp/", b"<html lang=\"ja\"><body>" + b"<div>" * 200_000 + "深い".encode() + b"</div>" * 200_000),
         response("http://sjis.jp/", "<html><title>日本語</title><body>シフトJISのページです。</body></html>".encode("cp932"),
                  content_type="text/html; charset=x-unknown"),
