@@ -140,6 +140,32 @@ def check_metrics(summary: dict, metrics: dict[str, int]) -> list[str]:
     return problems
 
 
+#: _stats files that are not stage statistics (read above) or too large to inline.
+_NOT_STAGE_STATS = ("outcomes", "samples", "prefilter_evidence")
+MAX_STAT_ROWS = 200
+
+
+def stage_stats(output: str) -> dict[str, list]:
+    """What stages wrote besides kept/rejected/errors (``_stats/<stage>_<key>.jsonl``: dedup
+    cluster sizes, blocked hosts, top-k threshold, classifier evaluations, medical share...),
+    sorted so the report is the same on every runner; at most ``MAX_STAT_ROWS`` rows each."""
+    prefix = f"{output.rstrip('/')}/_stats/"
+    out: dict[str, list] = {}
+    for m in sorted(FileSystems.match([prefix + "*.jsonl"])[0].metadata_list, key=lambda m: m.path):
+        name = m.path[len(prefix):-len(".jsonl")]
+        if name in _NOT_STAGE_STATS:
+            continue
+        rows = sorted((json.loads(x) for x in _read_lines(m.path)), key=lambda r: json.dumps(r, sort_keys=True))
+        if name == "dedup_stats":  # (cluster_size, count) pairs → a histogram
+            hist: dict[int, int] = defaultdict(int)
+            for size, count in rows:
+                hist[int(size)] += int(count)
+            out["dedup_cluster_sizes"] = [{"cluster_size": k, "clusters": v} for k, v in sorted(hist.items())]
+            continue
+        out[name] = rows[:MAX_STAT_ROWS]
+    return out
+
+
 def build_report(output: str, stage_order: list[str], config: dict, rejects_mode: str,
                  metrics: dict[str, int] | None = None, extra: dict | None = None,
                  strict: bool = True) -> dict:
@@ -163,6 +189,7 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
         "recipe": config.get("name"),
         "config": config,
         "samples": samples,
+        "stage_stats": stage_stats(out),
     }
     if metrics is not None:
         report["metrics"] = metrics
@@ -217,6 +244,11 @@ def render_html(r: dict) -> str:
                   "".join(f"<td>{pe[m][k]}</td>" for k in ("precision", "recall", "tp", "fp", "fn"))) + "</tr>"
                   for m in ("swallow", "kana", "both"))
         + "</table>")
+    stats = "".join(
+        f"<h3>{e(name)}</h3><pre>{e(chr(10).join(json.dumps(x, ensure_ascii=False) for x in rows[:20]))}"
+        f"{e(chr(10) + '…' if len(rows) > 20 else '')}</pre>"
+        for name, rows in r.get("stage_stats", {}).items()
+    )
     status = "holds" if r["invariant_ok"] else "VIOLATED: " + "; ".join(r["invariant_problems"])
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Swallow corpus run report</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
@@ -226,5 +258,6 @@ non-response WARC records {r['non_response_records']:,}. Invariant read = kept +
 <h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
 {prefilter}
 <h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
+<h2>Stage statistics</h2>{stats}
 <h2>Sample rejects per reason</h2>{samples}
 </html>"""

@@ -75,3 +75,16 @@ def test_rejects_full_stores_text_and_none_stores_nothing(tmp_path):
     none = run(["--input", SAMPLE_WARCS[0], "--output", str(tmp_path / "n"), "--rejects", "none", *beam_args()])
     assert not (tmp_path / "n" / "rejects").exists() and none["invariant_ok"]
     assert kept_ids(str(tmp_path / "f")) == kept_ids(str(tmp_path / "n"))
+
+
+def test_report_carries_stage_statistics(v1_run):
+    out, summary, report = v1_run
+    stats = report["stage_stats"]
+    sizes = stats["dedup_cluster_sizes"]
+    dedup = next(f for f in report["funnel"] if f["stage"] == "dedup")
+    # every document that reached dedup is in exactly one cluster
+    assert sum(s["cluster_size"] * s["clusters"] for s in sizes) == dedup["pages_after"] + dedup["dropped"]
+    blocked = stats.get("hosts_blocked", [])
+    hosts = next(f for f in report["funnel"] if f["stage"] == "hosts")
+    assert sum(b["pages"] for b in blocked) >= hosts["dropped"]
+    assert "Stage statistics" in (out / "report.html").read_text()
