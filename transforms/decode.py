@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from transforms.records import RecordError
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]{0,400}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
-)
+# Matched on the ASCII-lower-cased head (bytes.lower touches only A-Z, offsets unchanged), so
+# the search is a literal-prefix scan instead of a case-insensitive try at every position.
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,400}?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)""")
 _ISO2022_ESC = re.compile(rb"\x1b\$[@B]|\x1b\(J")
 
 # Declarations that decode any byte string, so they prove nothing about the bytes.
@@ -69,8 +69,13 @@ def normalise_charset(name: str | None) -> str | None:
 
 
 def meta_charset(raw: bytes, scan: int = 4096) -> str | None:
-    m = _META_CHARSET.search(raw[:scan])
-    return m.group(1).decode("ascii", "ignore") if m else None
+    """The ``charset`` of the first ``<meta ... charset=...>`` in the head, as written."""
+    head = raw[:scan]
+    low = head.lower()
+    if b"charset" not in low:
+        return None
+    m = _META_CHARSET.search(low)
+    return head[m.start(1) : m.end(1)].decode("ascii", "ignore") if m else None
 
 
 _CONTROL = bytes(i for i in range(32) if i not in (9, 10, 12, 13, 27))
