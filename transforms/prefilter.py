@@ -92,7 +92,7 @@ class PrefilterConfig:
     mode: str = "swallow"
     scan_chars: int = 65536
     head_bytes: int = 32768
-    max_title_chars: int = 256
+    max_title_chars: int = 128
     kana_window: int = 32768
     min_kana: int = 3
     min_kana_share: float = 0.1
@@ -268,7 +268,9 @@ class RawHead:
         self.head = _cut_head(raw, cfg.head_bytes)
         self._text: TextHead | None = None
         self._low: bytes | None = None
+        self.codec: str | None = None
         self._declared: str | None | bool = False  # not looked up yet
+        self._scan = min(cfg.scan_chars, len(self.head))
         # UTF-16 tags are not ASCII bytes; ISO-2022-JP text hides in ASCII bytes behind escapes:
         # both are decoded first and tested as text.
         self.tags_in_bytes = not (
@@ -281,12 +283,18 @@ class RawHead:
 
     def _decoded(self) -> TextHead:
         if self._text is None:
-            self._text = TextHead(_decode_head(self.head, self.charset), self.cfg)
+            text, self.codec = _decode_head_codec(self.head, self.charset)
+            self._text = TextHead(text, self.cfg)
         return self._text
 
-    def _lower(self) -> bytes:
-        if self._low is None:
-            self._low = self.head[: self.cfg.scan_chars].lower()
+    def _lower(self, need: bytes) -> bytes:
+        """The ASCII-lower-cased head, lowered lazily: the first 4 KiB (where ``<html`` and
+        ``<title`` sit on nearly every page), and all of it only when ``need`` is not there."""
+        if self._low is None or (len(self._low) < self._scan and need not in self._low):
+            size = 4096 if self._low is None else self._scan
+            self._low = self.head[: min(size, self._scan)].lower()
+            if need not in self._low and len(self._low) < self._scan:
+                self._low = self.head[: self._scan].lower()
         return self._low
 
     def declared(self) -> str | None:
@@ -318,23 +326,30 @@ class RawHead:
                     return KanaStats(0, 0, len(head))
                 if leads == (b"\xe3",) and not _KANA_UTF8_LEAD.search(head):
                     return KanaStats(0, 0, len(head))
-        return self._decoded().kana_stats()
+        decoded = self._decoded()
+        if self.codec in _SINGLE_BYTE and b"&#" not in head:
+            return KanaStats(0, 0, len(head))  # a single-byte charset has no kana to decode
+        return decoded.kana_stats()
 
     def has_lang_ja(self) -> bool:
         if not self.tags_in_bytes:
             return self._decoded().has_lang_ja()
-        low = self._lower()
+        # The document's own <html> start tag (the first one): later "<html" strings are quoted
+        # in scripts or comments, and scanning for them would cost a pass over every page.
+        low = self._lower(b"<html")
         i = low.find(b"<html")
-        while i >= 0:
-            if _LANG_JA_LOWER.match(low, i):
-                return True
-            i = low.find(b"<html", i + 1)
-        return False
+        if i >= 0 and low.find(b">", i) < 0 and len(low) < self._scan:  # tag cut by the 4 KiB prefix
+            low = self._low = self.head[: self._scan].lower()
+        return i >= 0 and _LANG_JA_LOWER.match(low, i) is not None
 
     def title(self) -> str:
         if not self.tags_in_bytes:
             return self._decoded().title()
-        m = _TITLE_LOWER.search(self._lower())
+        low = self._lower(b"<title")
+        m = _TITLE_LOWER.search(low)
+        if not m and len(low) < self._scan:  # a title running past the 4 KiB prefix
+            low = self._low = self.head[: self._scan].lower()
+            m = _TITLE_LOWER.search(low)
         if not m:
             return ""
         raw_title = self.head[m.start(1) : m.end(1)]
@@ -392,12 +407,21 @@ def _cut_head(raw: bytes, limit: int) -> bytes:
     return head
 
 
+_SINGLE_BYTE = frozenset({"latin_1", "iso8859_1", "iso8859_2", "iso8859_5", "iso8859_6", "iso8859_7",
+                          "iso8859_8", "iso8859_9", "iso8859_15", "cp1250", "cp1251", "cp1252",
+                          "cp1253", "cp1254", "cp1255", "cp1256", "koi8_r", "koi8_u", "tis_620"})
+
+
 def _decode_head(head: bytes, charset: str | None) -> str:
+    return _decode_head_codec(head, charset)[0]
+
+
+def _decode_head_codec(head: bytes, charset: str | None) -> tuple[str, str]:
     from transforms.decode import decode_html
     from transforms.records import RecordError
 
     try:
-        return decode_html(head, charset)[0]
+        return decode_html(head, charset)
     except ValueError as e:
         raise RecordError("undecodable", str(e)) from None
 
