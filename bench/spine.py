@@ -139,14 +139,16 @@ def _row(stage: str, n: int, seconds: float, n_input: int) -> dict:
 
 
 def nonja_cost(files: list[str]) -> dict:
-    """Per-record cost of non-Japanese records: raw iteration vs read → decode → prefilter."""
-    from transforms.decode import DecodeConfig, decode_html
-    from transforms.prefilter import swallow_prefilter
+    """Per-record cost of non-Japanese records: raw iteration vs the DAG's order, read →
+    prefilter (v1: Swallow's rule, on raw bytes) → decode (only pages the prefilter keeps)."""
+    from transforms.decode import DecodeRule
+    from transforms.prefilter import PrefilterConfig, PrefilterRule
     from transforms.read_warc import KEPT, SKIPPED, iter_warc
-    from classifiers.langid import LangId
+    from transforms.records import RecordError
 
-    lid = LangId().load()
-    dcfg = DecodeConfig()
+    prefilter = PrefilterRule(PrefilterConfig(mode="swallow"))
+    prefilter.setup()
+    decode = DecodeRule()
     n_raw, t_raw = _best_of(lambda: raw_iterate(files), 3)
 
     def chain():
@@ -159,10 +161,12 @@ def nonja_cost(files: list[str]) -> dict:
                 if outcome != KEPT:
                     continue
                 try:
-                    html = decode_html(r["html"], r.get("http_charset"), dcfg)[0]
-                except ValueError:
+                    r, reason = prefilter(r)
+                    if reason is None:
+                        decode(r)
+                        passed += 1
+                except RecordError:
                     continue
-                passed += swallow_prefilter(html, lid)[0]
         return n, passed
     (n, passed), t_chain = _best_of(chain, 3)
 

@@ -87,6 +87,38 @@ def _ngram_keys(cps: np.ndarray, n: int) -> np.ndarray:
     return key
 
 
+_JA_SINGLES = np.array([ord(c) for c in "々〇〻" + JA_PUNCT], dtype=np.uint32)
+
+
+def _is_kanji_or_punct(cps: np.ndarray) -> np.ndarray:
+    """Kanji (U+3400–9FFF, U+F900–FAFF, 々〇〻) and 、，。．！？, as in ``_JA``."""
+    return (((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0xF900) & (cps <= 0xFAFF))
+            | np.isin(cps, _JA_SINGLES))
+
+
+def _group_counts(keys: np.ndarray) -> np.ndarray:
+    """Occurrences of each distinct key (np.unique's counts without its bookkeeping)."""
+    k = np.sort(keys)
+    edges = np.flatnonzero(k[1:] != k[:-1]) + 1
+    return np.diff(np.concatenate(([0], edges, [len(k)])))
+
+
+def _ngram_key_series(cps: np.ndarray, n_max: int):
+    """``(n, keys)`` for n = 2..n_max, each from the previous one in one vector step (the same
+    keys as :func:`_ngram_keys`: exact packing up to 3, the polynomial hash beyond)."""
+    poly = None
+    for n in range(1, n_max + 1):
+        m = len(cps) - n + 1
+        if m <= 0:
+            if n >= 2:
+                yield n, np.empty(0, dtype=np.uint64)
+            continue
+        with np.errstate(over="ignore"):
+            poly = (cps[:m] + np.uint64(1)) if poly is None else poly[:m] * _MULT + cps[n - 1 : n - 1 + m] + np.uint64(1)
+        if n >= 2:
+            yield n, (_ngram_keys(cps, n) if n <= 3 else poly)
+
+
 def _dup_stats(items: list[str]) -> tuple[float, float]:
     """(Σ(freq−1)/#items, Σ(freq−1)·len / Σ len) over a list of strings."""
     if not items:
@@ -98,11 +130,12 @@ def _dup_stats(items: list[str]) -> tuple[float, float]:
     return dup_n / len(items), (dup_chars / total_chars if total_chars else 0.0)
 
 
+# SENTENCE applied to each line is SENTENCE with "\n" excluded applied to the whole text.
+_SENTENCE_NO_NL = re.compile(r"[^。．！？!?\n]+[。．！？!?]?")
+
+
 def sentences(text: str) -> list[str]:
-    out = []
-    for line in text.split("\n"):
-        out.extend(m.group(0) for m in SENTENCE.finditer(line) if m.group(0).strip())
-    return out
+    return [s for s in _SENTENCE_NO_NL.findall(text) if not s.isspace()]
 
 
 def measure(text: str, cfg: QualityConfig = QualityConfig()) -> dict[str, float]:
@@ -113,28 +146,29 @@ def measure(text: str, cfg: QualityConfig = QualityConfig()) -> dict[str, float]
     v["dup_line_frac"], v["dup_line_chars_frac"] = _dup_stats(lines)
     v["dup_sentence_frac"], v["dup_sentence_chars_frac"] = _dup_stats(sents)
 
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-    for n, _ in cfg.repetition.top_ngram:
-        keys = _ngram_keys(cps, n)
-        if len(keys):
-            _, counts = np.unique(keys, return_counts=True)
-            v[f"top_{n}gram_frac"] = float(counts.max() / len(keys))
-        else:
-            v[f"top_{n}gram_frac"] = 0.0
-    for n, _ in cfg.repetition.dup_ngram:
-        keys = _ngram_keys(cps, n)
-        if len(keys):
-            _, counts = np.unique(keys, return_counts=True)
-            v[f"dup_{n}gram_frac"] = float((counts > 1).sum() / len(counts))
-        else:
-            v[f"dup_{n}gram_frac"] = 0.0
+    cps32 = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = cps32.astype(np.uint64)
+    tops = dict(cfg.repetition.top_ngram)
+    dups = dict(cfg.repetition.dup_ngram)
+    for n, keys in _ngram_key_series(cps, max([*tops, *dups], default=0)):
+        if n in tops or n in dups:
+            counts = _group_counts(keys) if len(keys) else None
+            if n in tops:
+                v[f"top_{n}gram_frac"] = float(counts.max() / len(keys)) if counts is not None else 0.0
+            if n in dups:
+                v[f"dup_{n}gram_frac"] = float((counts > 1).sum() / len(counts)) if counts is not None else 0.0
 
+    # Character classes with vectorised range tests (three regex findall passes built a list of
+    # one-character strings per Japanese letter).
+    hira = (cps32 >= 0x3041) & (cps32 <= 0x3096)
+    kata = (cps32 >= 0x30A1) & (cps32 <= 0x30FA)
+    ja = hira | kata | _is_kanji_or_punct(cps32)
     n_chars = len(text)
-    n_ja = len(_JA.findall(text))
+    n_ja = int(ja.sum())
     v["chars"] = n_chars
     v["ja_chars"] = n_ja
-    v["hiragana_frac"] = len(_HIRA.findall(text)) / n_ja if n_ja else 0.0
-    v["katakana_frac"] = len(_KATA.findall(text)) / n_ja if n_ja else 0.0
+    v["hiragana_frac"] = int(hira.sum()) / n_ja if n_ja else 0.0
+    v["katakana_frac"] = int(kata.sum()) / n_ja if n_ja else 0.0
     v["ja_frac"] = n_ja / n_chars if n_chars else 0.0
     lens = [len(s) for s in sents]
     v["mean_sentence_len"] = sum(lens) / len(lens) if lens else 0.0
