@@ -77,3 +77,11 @@ def test_langid_model_is_not_pickled():
     import pickle
     lid = LangId().load()
     assert len(pickle.dumps(lid)) < 1000
+
+
+def test_langid_max_chars_reads_only_the_head():
+    from transforms.langid import LangIdConfig
+    text = "これは日本語の文章です。" * 5 + " This page then continues in English for a long while." * 40
+    full, _ = LangIdRule()({"text": text})
+    head, _ = LangIdRule(LangIdConfig(max_chars=60))({"text": text})
+    assert full["lang"] == "en" and head["lang"] == "ja"
