@@ -3,7 +3,7 @@
 Order: byte-order mark → ISO-2022-JP escape sequences → the HTTP header charset → ``<meta charset>``
 → trial decoding UTF-8 → CP932 (Shift_JIS) → EUC-JP → ISO-2022-JP.
 
-Two facts about real Japanese servers (see ../shared/data/SOURCES.md, ``header_charset=wrong``)
+Two facts about real Japanese servers (see tests/data/warc/labels.tsv, ``header_charset=wrong``)
 shape the order: misconfigured servers send ``ISO-8859-1`` for Shift_JIS/EUC-JP pages, and some
 pages declare a legacy charset in ``<meta>`` but are really UTF-8. So single-byte Western
 declarations are *weak* (tried only after the Japanese candidates fail), and bytes that are valid

@@ -1,5 +1,5 @@
 """Bench harness: replication keeps records valid with distinct ids, cost-model arithmetic, the
-results writers. Fast; installs no peers and reads nothing from ../shared."""
+results writers. Fast; installs no peers and reads only tests/data."""
 from __future__ import annotations
 
 import glob
