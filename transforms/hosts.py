@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from transforms.harmful import DEFAULT_NGWORDS, fold, load_words
+from transforms.harmful import DEFAULT_NGWORDS, automaton, fold, load_words
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +117,9 @@ def matches_pattern(host: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(h, p.lower()) for p in patterns)
 
 
-@lru_cache(maxsize=4)
 def dating_automaton(path: str):
-    import ahocorasick
-
-    a = ahocorasick.Automaton()
-    for w in load_words(path):
-        a.add_word(w, len(w))
-    a.make_automaton()
-    return a
+    """The dating-service names, matched like NG words (same folding and automaton)."""
+    return automaton(path)
 
 
 @lru_cache(maxsize=4)
