@@ -172,9 +172,14 @@ class TrackProgress(beam.PTransform):
         if self.read:
             if "skipped" in self.read:  # one (path, n) per file, once the file is read to its end
                 self.read["skipped"] | "FilesRead" >> beam.ParDo(_Count("files_read", hb))
-            read = [self.read[k] for k in ("kept", "rejected", "errors") if k in self.read]
-            (read | "ReadRecords" >> beam.Flatten()) | "RecordsRead" >> beam.ParDo(_Count("records_read", hb))
-        (self.exits | "Exits" >> beam.Flatten()) | "RecordsDone" >> beam.ParDo(_Count("records_done", hb))
+            # One counter per PCollection, never a Flatten: a Flatten of ReadWarc's outputs made the
+            # runner ship every record, HTML and all, through its data plane (measured: 2.4 ms per
+            # record with 2 worker processes instead of 0.7 ms).
+            for k in ("kept", "rejected", "errors"):
+                if k in self.read:
+                    self.read[k] | f"RecordsRead.{k}" >> beam.ParDo(_Count("records_read", hb))
+        for i, pcoll in enumerate(self.exits):
+            pcoll | f"RecordsDone.{i}" >> beam.ParDo(_Count("records_done", hb))
         return pbegin
 
 

@@ -32,6 +32,9 @@ def test_conservation_invariant(v1_run):
     assert report["written_rows"]["documents"] == report["kept"]
     assert report["written_rows"]["rejects"] == sum(report["dropped"].values())
     assert report["non_response_records"] == 579
+    # progress counters (per PCollection, no Flatten of the HTML-bearing records) see every record
+    assert report["progress"]["records_read"] == report["progress"]["records_done"] == 569
+    assert report["progress"]["files_done"] == report["progress"]["files_total"] == 10
     # every stage's Metrics counters agree with the outcome counts
     assert report["metrics"]["read.kept"] + sum(v for k, v in report["metrics"].items()
                                                  if k.startswith("read.dropped.")) == 569
