@@ -98,7 +98,7 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
     files_total = progress.count_inputs(opts.input)
     p | "Progress" >> progress.TrackProgress(
         files_total, progress.find_read_outputs(p),
-        [built["documents"], built["rejected"], built["errors"]], heartbeat_dir)
+        [built["documents"], *built["rejected"], built["errors"]], heartbeat_dir)
     monitor = progress.ProgressMonitor(files_total, heartbeat_dir,
                                        stream=sys.stderr if show_progress else io.StringIO())
     monitor.__enter__()

@@ -176,7 +176,7 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
     written = {"documents": parquet_rows(f"{out}/documents/part"),
                "errors": parquet_rows(f"{out}/errors/part")}
     if rejects_mode != "none":
-        written["rejects"] = parquet_rows(f"{out}/rejects/part")
+        written["rejects"] = parquet_rows(f"{out}/rejects/")
     problems = check(summary, written)
     if metrics:
         problems += check_metrics(summary, metrics)

@@ -51,33 +51,42 @@ def _sample_view(kind: str, r: dict) -> dict:
 
 
 class CountOutcomes(beam.PTransform):
-    """kept/rejected/errors PCollections → ``<output>/_stats/outcomes.jsonl`` (+ skipped counts and
-    a few sample rejects per reason, smallest ids first so the choice is deterministic)."""
+    """Every exit of the DAG → ``<output>/_stats/outcomes.jsonl`` (+ skipped counts and a few
+    sample rejects per reason, smallest ids first so the choice is deterministic).
 
-    def __init__(self, output: str):
+    Applied to the pipeline root with the PCollections as arguments: each stage's rejects are
+    keyed and pre-summed where they arise (the combiner runs in the producing stage), so only a
+    few dozen partial sums per worker travel, never the records."""
+
+    def __init__(self, output: str, kept, rejected: dict, errors, skipped):
         super().__init__()
         self.prefix = f"{output.rstrip('/')}/_stats"
+        self.kept, self.rejected, self.errors, self.skipped = kept, rejected, errors, skipped
 
-    def expand(self, pcolls):
-        kept, rejected, errors, skipped = pcolls
-        keyed = (
-            (kept | "KeyKept" >> beam.Map(lambda r: outcome_key("kept", r)),
-             rejected | "KeyRejected" >> beam.Map(lambda r: outcome_key("rejected", r)),
-             errors | "KeyErrors" >> beam.Map(lambda r: outcome_key("error", r)),
-             skipped | "KeySkipped" >> beam.Map(lambda pn: (("skipped", "read", "non_response"), (pn[1], 0, 0))))
-            | "AllOutcomes" >> beam.Flatten()
-            | "Sum" >> beam.CombinePerKey(_sum3)
-            | "ToJson" >> beam.Map(_to_json)
-        )
+    def expand(self, pbegin):
+        parts = [
+            self.kept | "KeyKept" >> beam.Map(lambda r: outcome_key("kept", r)) | "SumKept" >> beam.CombinePerKey(_sum3),
+            self.errors | "KeyErrors" >> beam.Map(lambda r: outcome_key("error", r)) | "SumErrors" >> beam.CombinePerKey(_sum3),
+            self.skipped | "KeySkipped" >> beam.Map(lambda pn: (("skipped", "read", "non_response"), (pn[1], 0, 0)))
+            | "SumSkipped" >> beam.CombinePerKey(_sum3),
+        ]
+        samples = [self.errors | "SampleKeyE" >> beam.Map(lambda r: ((r.get("stage"), r.get("kind")), _sample_view("error", r)))
+                   | "SmallestE" >> _smallest()]
+        for name, pcoll in self.rejected.items():
+            parts.append(pcoll | f"Key.{name}" >> beam.Map(lambda r: outcome_key("rejected", r))
+                         | f"Sum.{name}" >> beam.CombinePerKey(_sum3))
+            samples.append(pcoll | f"SampleKey.{name}" >> beam.Map(
+                lambda r: ((r.get("stage"), r.get("reason")), _sample_view("rejected", r)))
+                | f"Smallest.{name}" >> _smallest())
+        keyed = (parts | "AllOutcomes" >> beam.Flatten() | "Sum" >> beam.CombinePerKey(_sum3)
+                 | "ToJson" >> beam.Map(_to_json))
         keyed | "WriteOutcomes" >> beam.io.WriteToText(
             f"{self.prefix}/outcomes", file_name_suffix=".jsonl", num_shards=1, shard_name_template="")
-        samples = (
-            (rejected | "SampleKeyR" >> beam.Map(lambda r: ((r.get("stage"), r.get("reason")), _sample_view("rejected", r))),
-             errors | "SampleKeyE" >> beam.Map(lambda r: ((r.get("stage"), r.get("kind")), _sample_view("error", r))))
-            | "AllSamples" >> beam.Flatten()
-            | "Smallest" >> beam.combiners.Top.PerKey(SAMPLES_PER_REASON, key=lambda s: s["id"] or "", reverse=True)
-            | "SamplesJson" >> beam.Map(_sample_json)
-        )
-        samples | "WriteSamples" >> beam.io.WriteToText(
-            f"{self.prefix}/samples", file_name_suffix=".jsonl", num_shards=1, shard_name_template="")
+        (samples | "AllSamples" >> beam.Flatten() | "SamplesJson" >> beam.Map(_sample_json)
+         | "WriteSamples" >> beam.io.WriteToText(
+             f"{self.prefix}/samples", file_name_suffix=".jsonl", num_shards=1, shard_name_template=""))
         return keyed
+
+
+def _smallest():
+    return beam.combiners.Top.PerKey(SAMPLES_PER_REASON, key=lambda s: s["id"] or "", reverse=True)

@@ -56,18 +56,21 @@ class WriteDocuments(beam.PTransform):
 
 
 class WriteRejects(beam.PTransform):
-    def __init__(self, output: str, mode: str = "ids", extra: dict[str, pa.DataType] | None = None):
+    """One stage's rejects as ``rejects/<stage>-part-*.parquet`` (all stages share one schema)."""
+
+    def __init__(self, output: str, mode: str = "ids", extra: dict[str, pa.DataType] | None = None,
+                 name: str = "all"):
         super().__init__()
         if mode not in REJECT_MODES:
             raise ValueError(f"rejects mode {mode!r}: expected one of {REJECT_MODES}")
-        self.output, self.mode, self.extra = output, mode, extra or {}
+        self.output, self.mode, self.extra, self.name = output, mode, extra or {}, name
 
     def expand(self, rejects):
         cols = dict(REJECT_COLUMNS)
         cols.update(self.extra)
         if self.mode == "ids":
             cols = {k: t for k, t in cols.items() if k not in _TEXT_FIELDS}
-        return _write(rejects, f"{self.output.rstrip('/')}/rejects/part", cols)
+        return _write(rejects, f"{self.output.rstrip('/')}/rejects/{self.name}-part", cols)
 
 
 class WriteErrors(beam.PTransform):
