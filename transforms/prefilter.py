@@ -128,13 +128,19 @@ def _tag_starts(html: str, tag: str, scan: int):
 
 
 def has_lang_ja(html: str, scan: int = 65536) -> bool:
-    """Swallow App. A: ``LANG_JA`` (case-insensitive) anywhere in the scanned head."""
-    return any(LANG_JA.match(html, i, scan) for i in _tag_starts(html, "<html", scan))
+    """Swallow App. A: ``LANG_JA`` (case-insensitive) at the document's own (first) ``<html``
+    tag, as :class:`RawHead` tests it on bytes, so a page gets the same answer either way."""
+    first = next(_tag_starts_sorted(html, "<html", scan), None)
+    return first is not None and LANG_JA.match(html, first, scan) is not None
+
+
+def _tag_starts_sorted(html: str, tag: str, scan: int):
+    return iter(sorted(_tag_starts(html, tag, scan)))
 
 
 def page_title(html: str, scan: int = 65536) -> str:
     """Text of the first ``TITLE`` match (Swallow App. A), whitespace collapsed."""
-    for i in sorted(_tag_starts(html, "<title", scan)):
+    for i in _tag_starts_sorted(html, "<title", scan):
         m = TITLE.match(html, i, scan)
         if m:
             return " ".join(htmllib.unescape(m.group(1)).split())
