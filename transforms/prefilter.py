@@ -38,7 +38,7 @@ from typing import Iterable, Mapping
 
 from classifiers.langid import LangId
 from transforms.decode import WEAK_CHARSETS, meta_charset, normalise_charset, sniff_utf16
-from transforms.kana import KanaStats, kana_passes, kana_stats_bytes, kana_stats_text
+from transforms.kana import KanaStats, kana_passes, kana_stats_text
 
 # Swallow App. A, verbatim patterns.
 LANG_JA = re.compile(r"""<html[^>]*\slang\s*=\s*["']?ja""", re.IGNORECASE)
@@ -156,21 +156,6 @@ def swallow_prefilter(html: str, lid: LangId, scan: int = 65536) -> tuple[bool, 
         top, _ = lid.predict(title)
         return top == "ja", title
     return False, title
-
-
-def kana_stats(page: str | bytes, charset: str | None, cfg: PrefilterConfig) -> KanaStats:
-    """The kana test's counts on whatever the record holds: a decoded ``str`` (after Decode), or
-    raw bytes (before it), read without decoding where the charset allows."""
-    if isinstance(page, str):
-        return kana_stats_text(page, cfg.kana_window, cfg.min_kana, cfg.min_kana_share)
-    st = kana_stats_bytes(page, charset, cfg.kana_window)
-    if st is not None:
-        return st
-    # Inconclusive bytes (ISO-2022-JP, GB2312, Big5, EUC-KR, unknown): decode the window.
-    from transforms.decode import decode_html
-
-    text, _ = decode_html(page[: cfg.kana_window], charset)
-    return kana_stats_text(text, cfg.kana_window, cfg.min_kana, cfg.min_kana_share)
 
 
 def kana_ok(kana: int | None, cjk: int | None, cfg: PrefilterConfig) -> bool | None:
@@ -430,11 +415,6 @@ def _decode_head_codec(head: bytes, charset: str | None) -> tuple[str, str]:
         return decode_html(head, charset)
     except ValueError as e:
         raise RecordError("undecodable", str(e)) from None
-
-
-def _head_text(raw: bytes, charset: str | None, scan: int) -> str:
-    """Decode only the head of a raw page (see :class:`RawHead`)."""
-    return _decode_head(_cut_head(raw, scan), charset)
 
 
 # --- evaluation (report side) ---------------------------------------------------------------

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-BASE_COLUMNS: dict[str, pa.DataType] = {
+# Where a record came from: the first columns of every output.
+PROVENANCE: dict[str, pa.DataType] = {
     "id": pa.string(),
     "url": pa.string(),
     "host": pa.string(),
     "crawl_date": pa.string(),
     "warc_file": pa.string(),
     "warc_offset": pa.int64(),
+}
+
+BASE_COLUMNS: dict[str, pa.DataType] = {
+    **PROVENANCE,
     "charset": pa.string(),
     "html_bytes": pa.int64(),
     "title": pa.string(),
@@ -25,12 +30,7 @@ BASE_COLUMNS: dict[str, pa.DataType] = {
 }
 
 REJECT_COLUMNS: dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "url": pa.string(),
-    "host": pa.string(),
-    "crawl_date": pa.string(),
-    "warc_file": pa.string(),
-    "warc_offset": pa.int64(),
+    **PROVENANCE,
     "stage": pa.string(),
     "reason": pa.string(),
     "html_bytes": pa.int64(),
@@ -41,11 +41,7 @@ REJECT_COLUMNS: dict[str, pa.DataType] = {
 }
 
 ERROR_COLUMNS: dict[str, pa.DataType] = {
-    "id": pa.string(),
-    "url": pa.string(),
-    "host": pa.string(),
-    "warc_file": pa.string(),
-    "warc_offset": pa.int64(),
+    **{k: t for k, t in PROVENANCE.items() if k != "crawl_date"},
     "html_bytes": pa.int64(),
     "text_chars": pa.int64(),
     "stage": pa.string(),
