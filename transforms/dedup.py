@@ -110,6 +110,8 @@ class _Features(beam.DoFn):
         self.counters = StageCounters(STAGE)
         # Mirrors often arrive together: band keys of recently seen texts, by exact hash (bounded).
         self._cache: collections.OrderedDict = collections.OrderedDict()
+        if self.cfg.near:  # compile (or load the cached) MinHash kernel once per worker, here
+            self.params.doc_band_keys("ウォームアップ")
 
     def _bands(self, text: str, ekey: str | None):
         if ekey is None:

@@ -15,6 +15,8 @@ Sources
   ``MinHash._init_permutations`` does; the signature is the element-wise minimum.
   :func:`signature` reproduces this bit for bit (proved by tests/unit/test_minhash.py), only
   faster: one hashlib call per distinct shingle and a cache-blocked numpy min-reduction.
+  :func:`text_signature` goes from the text straight to the same values in compiled code
+  (:mod:`transforms.minhash_kernel`, numba): SHA-1 of 64 shingles at once, no Python per shingle.
 """
 from __future__ import annotations
 
@@ -117,6 +119,19 @@ def signature(shingle_set: Iterable[str], num_perm: int, seed: int = 1, block: i
     return sig
 
 
+def text_signature(text: str, num_perm: int, seed: int = 1, ngram: int = 5) -> np.ndarray:
+    """MinHash signature of ``shingles(text, ngram)``, equal to :func:`signature` and to
+    datasketch: compiled (:mod:`transforms.minhash_kernel`) where numba is installed and the
+    n-gram fits one SHA-1 block, else the numpy path. The empty text gives the all-ones
+    signature (no shingle), as an empty datasketch MinHash does."""
+    from transforms import minhash_kernel
+
+    a, b = permutations(num_perm, seed)
+    if minhash_kernel.available() and 1 <= ngram <= minhash_kernel.MAX_NGRAM:
+        return minhash_kernel.text_signature(text, ngram, a, b)
+    return signature(shingles(text, ngram), num_perm, seed)
+
+
 def signature_datasketch(shingle_set: Iterable[str], num_perm: int, seed: int = 1) -> np.ndarray:
     """The reference: ``datasketch.MinHash.update_batch`` on the UTF-8 shingles."""
     from datasketch import MinHash
@@ -174,7 +189,6 @@ class MinHashParams:
         return self.bands * self.rows
 
     def doc_band_keys(self, text: str) -> list[tuple[int, int]]:
-        sh = shingles(text, self.ngram)
-        if not sh:
+        if not text:
             return []
-        return band_keys(signature(sh, self.num_perm, self.seed), self.bands, self.rows)
+        return band_keys(text_signature(text, self.num_perm, self.seed, self.ngram), self.bands, self.rows)

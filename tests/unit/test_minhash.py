@@ -9,7 +9,7 @@ import pytest
 
 from transforms.minhash import (
     MinHashParams, band_keys, detection_probability, exact_hash, jaccard, permutations, shingles,
-    signature, signature_datasketch, star_edges,
+    signature, signature_datasketch, star_edges, text_signature,
 )
 
 FIXTURE = pathlib.Path(__file__).parents[1] / "data" / "dedup" / "near_dups.jsonl"
@@ -119,3 +119,72 @@ def test_params_doc_band_keys(pages):
     # an exact copy shares all bands; an unrelated page shares none
     assert set(keys) == set(p.doc_band_keys(pages[1]["text"]))  # pages[1] is the exact copy
     assert not set(keys) & set(p.doc_band_keys(pages[-1]["text"]))
+
+
+# ---- compiled kernel (transforms/minhash_kernel.py): same values as datasketch, from the text
+def _datasketch_text(text: str, k: int, seed: int = 1, n: int = 5) -> np.ndarray:
+    """datasketch on the shingle set, with lone surrogates encoded as the kernel encodes them."""
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=k, seed=seed, scheme="affine32")
+    m.update_batch([s.encode("utf-8", "surrogatepass") for s in shingles(text, n)])
+    return np.asarray(m.hashvalues, dtype=np.uint32)
+
+
+@pytest.mark.parametrize("k,seed", [(800, 1), (400, 1), (100, 42)])
+def test_kernel_identical_to_datasketch_on_real_pages(pages, k, seed):
+    from transforms import minhash_kernel
+
+    assert minhash_kernel.available()
+    for r in pages[::3]:
+        ours = text_signature(r["text"], k, seed)
+        assert ours.dtype == np.uint32
+        assert np.array_equal(ours, _datasketch_text(r["text"], k, seed)), r["id"]
+
+
+CASES = [
+    ("empty", ""),
+    ("one char", "あ"),
+    ("shorter than n", "短い"),
+    ("exactly n", "あいうえお"),
+    ("repeats", "あいうえおあいうえお" * 30),
+    ("ascii", "MinHash over character 5-grams, 1 byte each."),
+    ("two-byte", "Ünïcödé ßtraße ἀρετή Ωμέγα"),
+    ("astral", "𠮷野家の牛丼と𩸽の塩焼き🍣🍣🍣"),
+    ("all astral (20-byte shingles)", "🍣🍤🍙🍘🍥🍡" * 5),
+    ("lone surrogate", "abc\ud800defghij"),
+    ("newlines and spaces", "東京 タワー\n\n大阪　城\t京都"),
+    ("NUL and controls", "a\x00b\x01c\x7fd\x80e"),
+]
+
+
+@pytest.mark.parametrize("name,text", CASES, ids=[c[0] for c in CASES])
+def test_kernel_identical_to_datasketch_edge_cases(name, text):
+    assert np.array_equal(text_signature(text, 256), _datasketch_text(text, 256)), name
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7, 13])
+def test_kernel_every_ngram_width_fitting_one_block(n):
+    text = "日本語の𠮷テキストとEnglish words, ü and 🍣." * 3
+    assert np.array_equal(text_signature(text, 128, ngram=n), _datasketch_text(text, 128, n=n)), n
+
+
+def test_kernel_random_unicode_texts():
+    rng = np.random.default_rng(7)
+    pools = [(0x20, 0x7F), (0xA0, 0x800), (0x3040, 0x30FF), (0x4E00, 0x9FFF), (0x1F300, 0x1F5FF), (0x20000, 0x2A6DF)]
+    for _ in range(40):
+        lo, hi = pools[rng.integers(len(pools))]
+        lo2, hi2 = pools[rng.integers(len(pools))]
+        cps = np.concatenate([rng.integers(lo, hi, rng.integers(0, 60)), rng.integers(lo2, hi2, rng.integers(0, 60))])
+        text = "".join(map(chr, rng.permutation(cps)))
+        assert np.array_equal(text_signature(text, 64), _datasketch_text(text, 64)), repr(text)
+
+
+def test_long_ngram_falls_back_to_numpy_path():
+    text = "長いn-gramはSHA-1の2ブロックを要する。" * 4  # n = 20: up to 60 bytes per shingle
+    assert np.array_equal(text_signature(text, 64, ngram=20), _datasketch_text(text, 64, n=20))
+
+
+def test_text_signature_equals_set_signature(pages):
+    for r in pages[:10]:
+        assert np.array_equal(text_signature(r["text"], 800), signature(shingles(r["text"]), 800))
