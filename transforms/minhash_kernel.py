@@ -3,11 +3,12 @@
 :func:`transforms.minhash.signature` pays one ``hashlib.sha1`` call per distinct shingle from
 Python (about 0.5 µs each) and an (n × K) numpy product; that caps it at a few times
 ``datasketch.MinHash.update_batch``. This module does the same arithmetic in a numba-compiled
-loop over the text's code points:
+loop over the text:
 
-1. each character 5-gram is encoded as UTF-8 straight into a 64-byte SHA-1 block
+1. the text is encoded to UTF-8 once; each character 5-gram is a byte range of it, loaded as
+   big-endian words straight into a 64-byte SHA-1 block
    (FIPS 180-4 §5.1.1 padding: 0x80, zeros, the message length in bits, big-endian);
-2. SHA-1 (FIPS 180-4 §6.1.2) runs on 16 blocks at once, lane by lane, so the compiler can use
+2. SHA-1 (FIPS 180-4 §6.1.2) runs on 64 blocks at once, lane by lane, so the compiler can use
    SIMD registers; the first four digest bytes read little-endian are datasketch's
    ``sha1_hash32``;
 3. the MurmurHash3 finalizer and the affine32 permutations ``a_k * h + b_k mod 2^32`` are
@@ -63,56 +64,6 @@ def available() -> bool:
 if numba is not None:
 
     @njit(cache=True, nogil=True)
-    def _utf8(cps, enc, nbytes):
-        """UTF-8 bytes of each code point packed right-aligned into a uint32 (surrogates as
-        3 bytes, like ``surrogatepass``), and their count."""
-        for i in range(cps.shape[0]):
-            c = cps[i]
-            if c < 0x80:
-                enc[i] = c
-                nbytes[i] = 1
-            elif c < 0x800:
-                enc[i] = ((0xC0 | (c >> 6)) << 8) | (0x80 | (c & 0x3F))
-                nbytes[i] = 2
-            elif c < 0x10000:
-                enc[i] = ((0xE0 | (c >> 12)) << 16) | ((0x80 | ((c >> 6) & 0x3F)) << 8) | (0x80 | (c & 0x3F))
-                nbytes[i] = 3
-            else:
-                enc[i] = ((0xF0 | (c >> 18)) << 24) | ((0x80 | ((c >> 12) & 0x3F)) << 16) | \
-                    ((0x80 | ((c >> 6) & 0x3F)) << 8) | (0x80 | (c & 0x3F))
-                nbytes[i] = 4
-
-    @njit(cache=True, nogil=True)
-    def _message_words(enc, nbytes, start, width, w, j):
-        """SHA-1 block (FIPS 180-4 §5.1.1) of the UTF-8 of code points start..start+width-1,
-        as 16 big-endian words in column ``j`` of ``w``."""
-        acc = np.uint64(0)
-        bits = 0
-        t = 0
-        total = 0
-        for i in range(start, start + width):
-            nb = nbytes[i]
-            acc = (acc << np.uint64(8 * nb)) | np.uint64(enc[i])
-            bits += 8 * nb
-            total += nb
-            if bits >= 32:
-                bits -= 32
-                w[t, j] = np.uint32((acc >> np.uint64(bits)) & np.uint64(0xFFFFFFFF))
-                t += 1
-        acc = (acc << np.uint64(8)) | np.uint64(0x80)
-        bits += 8
-        if bits >= 32:
-            bits -= 32
-            w[t, j] = np.uint32((acc >> np.uint64(bits)) & np.uint64(0xFFFFFFFF))
-            t += 1
-        if bits > 0:
-            w[t, j] = np.uint32((acc << np.uint64(32 - bits)) & np.uint64(0xFFFFFFFF))
-            t += 1
-        for q in range(t, 15):
-            w[q, j] = 0
-        w[15, j] = np.uint32(total * 8)
-
-    @njit(cache=True, nogil=True)
     def _sha1_lanes(w, st, h_out):
         """SHA-1 (FIPS 180-4 §6.1.2) of LANES one-block messages at once. ``w``: uint32[80, LANES],
         rows 0..15 the message words; ``st``: uint32[5, LANES] scratch. Writes ``sha1_hash32``
@@ -161,15 +112,25 @@ if numba is not None:
                                  (((h >> _U16) & _UFF) << _U8) | (h >> _U24))
 
     @njit(cache=True, nogil=True)
-    def _signature(cps, ngram, pa, pb, sig):
-        """Min-reduce the hash of every character ``ngram``-gram of ``cps`` (uint32 code points)
-        into ``sig`` (uint32[K], initialised by the caller)."""
-        n = cps.shape[0]
-        if n == 0:
+    def _signature(u8, ngram, pa, pb, sig):
+        """Min-reduce the hash of every character ``ngram``-gram of the UTF-8 text ``u8``
+        (uint8, followed by 4 zero bytes) into ``sig`` (uint32[K], initialised by the caller)."""
+        nb = u8.shape[0] - 4
+        if nb <= 0:
             return
-        enc = np.empty(n, dtype=np.uint32)
-        nbytes = np.empty(n, dtype=np.int64)
-        _utf8(cps, enc, nbytes)
+        # byte offset of each code point (UTF-8 lead bytes), plus the end
+        starts = np.empty(nb + 1, dtype=np.int64)
+        n = 0
+        for p in range(nb):
+            if (u8[p] & 0xC0) != 0x80:
+                starts[n] = p
+                n += 1
+        starts[n] = nb
+        # big-endian 32-bit word starting at every byte offset
+        sw = np.empty(nb, dtype=np.uint32)
+        for p in range(nb):
+            sw[p] = (np.uint32(u8[p]) << _U24) | (np.uint32(u8[p + 1]) << _U16) | \
+                (np.uint32(u8[p + 2]) << _U8) | np.uint32(u8[p + 3])
         width = ngram if n >= ngram else n  # a text shorter than ngram is one shingle: itself
         count = n - width + 1
         kk = sig.shape[0]
@@ -179,7 +140,21 @@ if numba is not None:
         for g in range(0, count, LANES):
             lanes = min(LANES, count - g)
             for j in range(lanes):
-                _message_words(enc, nbytes, g + j, width, w, j)
+                # FIPS 180-4 §5.1.1 padding of the shingle's bytes into one block
+                off = starts[g + j]
+                length = starts[g + j + width] - off
+                full = length >> 2
+                for t in range(full):
+                    w[t, j] = sw[off + 4 * t]
+                rem = length & 3
+                if rem == 0:
+                    w[full, j] = np.uint32(0x80000000)
+                else:
+                    keep = np.uint32(0xFFFFFFFF) << np.uint32(32 - 8 * rem)
+                    w[full, j] = (sw[off + 4 * full] & keep) | (np.uint32(0x80) << np.uint32(24 - 8 * rem))
+                for t in range(full + 1, 15):
+                    w[t, j] = 0
+                w[15, j] = np.uint32(length * 8)
             _sha1_lanes(w, st, hv)
             for j in range(lanes):  # MurmurHash3 fmix32, as datasketch's one-shot pre-mix
                 h = hv[j]
@@ -214,9 +189,9 @@ if numba is not None:
                 j += 1
 
 
-def codepoints(text: str) -> np.ndarray:
-    """The text's code points as uint32 (lone surrogates kept, as ``surrogatepass``)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint32)
+def utf8_padded(text: str) -> np.ndarray:
+    """The text's UTF-8 bytes (lone surrogates kept, as ``surrogatepass``) and 4 zero bytes."""
+    return np.frombuffer(text.encode("utf-8", "surrogatepass") + b"\0\0\0\0", dtype=np.uint8)
 
 
 def text_signature(text: str, ngram: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -224,5 +199,5 @@ def text_signature(text: str, ngram: int, a: np.ndarray, b: np.ndarray) -> np.nd
     if numba is None or ngram > MAX_NGRAM or ngram < 1:
         raise ValueError("compiled kernel unavailable for this ngram; use minhash.signature")
     sig = np.full(a.shape[0], 0xFFFFFFFF, dtype=np.uint32)
-    _signature(codepoints(text), ngram, a, b, sig)
+    _signature(utf8_padded(text), ngram, a, b, sig)
     return sig
