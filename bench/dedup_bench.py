@@ -2,7 +2,7 @@
 
     python bench/dedup_bench.py speed   [--docs 300]
     python bench/dedup_bench.py quality [--docs 1500]
-    python bench/dedup_bench.py scale   [--base 1500]     # 1x 2x 4x 8x, one subprocess each
+    python bench/dedup_bench.py scale   [--base 25000] [--workers 2]  # 1x 2x 4x 8x, a subprocess each
 Inputs: real Japanese pages from /work/shared/data/text (livedoor news, ABEJA CC-ja pages); near
 copies are made with bench/dedup_make_fixture.mutate (characters replaced at a given rate).
 Results are printed and written as JSON to bench/results/dedup_<cmd>.json.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import glob
 import json
 import os
 import pathlib
@@ -172,42 +173,112 @@ def cmd_quality(a):
                     for b, v in sorted(bins.items())},
             }
     save("quality", out)
+    plot_quality(out)
 
 
-def run_one(n_docs: int) -> dict:
+def plot_quality(out: dict) -> None:
+    """Detection rate per exact-Jaccard bin against the theoretical S-curve, per setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    xs = [0.5 + i / 200 for i in range(101)]
+    for label, (bands, rows), color in (("40x20", (40, 20), "C0"), ("20x20", (20, 20), "C1")):
+        ax.plot(xs, [detection_probability(x, bands, rows) for x in xs], color=color, lw=1,
+                label=f"theory 1-(1-s^{rows})^{bands}")
+        bins = out[f"{label}_verifyoff"]["bins"]
+        mids = [float(k.split("-")[0]) + 0.025 for k in bins]
+        ax.plot(mids, [v["candidate_rate"] for v in bins.values()], "o", color=color,
+                label=f"measured {label} ({sum(v['pairs'] for v in bins.values())} pairs)")
+    ax.set_xlabel("exact Jaccard of character 5-gram sets")
+    ax.set_ylabel("share of pairs that are LSH candidates")
+    ax.set_title("MinHash-LSH detection rate vs S-curve (real pages, mutated copies)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "dedup_quality.png", dpi=110)
+
+
+def sentence_pool() -> list[str]:
+    """Sentences of the real Japanese pages (split after 。！？ and at newlines), ≥ 10 chars."""
+    import re
+
+    pool = []
+    for t in load_texts(10 ** 6):
+        pool.extend(x for x in re.split(r"(?<=[。！？])|\n", t) if len(x) >= 10)
+    return pool
+
+
+def scale_corpus(n_docs: int, path: str, seed: int) -> int:
+    """Half originals, half near copies, written as JSON lines; returns the number of records.
+
+    There are only ~7.5k real pages here, too few for 200k distinct originals, so each original
+    is 15–40 real sentences drawn at random from all pages (distinct documents: two of them
+    rarely share a sentence); each copy is an original with 1–10% of its characters replaced
+    (``mutate``), older than it, so the original survives."""
+    rng = random.Random(seed)
+    pool = sentence_pool()
+    n_orig = n_docs // 2
+    n = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n_orig):
+            t = "\n".join(rng.choice(pool) for _ in range(rng.randint(15, 40)))
+            f.write(json.dumps({"id": f"o{i:07d}", "crawl_date": "2019-01-01T00:00:00Z", "text": t},
+                               ensure_ascii=False) + "\n")
+            c = mutate(t, rng.uniform(0.01, 0.10), rng)
+            f.write(json.dumps({"id": f"c{i:07d}", "crawl_date": "2018-01-01T00:00:00Z", "text": c},
+                               ensure_ascii=False) + "\n")
+            n += 2
+    return n
+
+
+def run_one(n_docs: int, workers: int) -> dict:
+    """One Dedup run on FnApiRunner with ``workers`` worker processes (multi_processing)."""
     import apache_beam as beam
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from transforms.dedup import Dedup, DedupConfig
 
-    rng = random.Random(n_docs)
-    recs, _ = make_corpus(n_docs // 2, 1, rng)
     path = f"/tmp/dedup_scale_{n_docs}.jsonl"
-    with open(path, "w", encoding="utf-8") as f:
-        for r in recs:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    n = scale_corpus(n_docs, path, seed=n_docs)
+    out_dir = f"/tmp/dedup_scale_{n_docs}_out"
     t = time.time()
-    p = beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"]))
-    out = (p | beam.io.ReadFromText(path) | beam.Map(json.loads) | Dedup(DedupConfig(max_rounds=8)))
-    out["kept"] | "CountK" >> beam.combiners.Count.Globally() | "PK" >> beam.Map(lambda n: print("kept", n))
+    opts = ["--runner=FnApiRunner", f"--direct_num_workers={workers}"]
+    if workers > 1:
+        opts.append("--direct_running_mode=multi_processing")
+    p = beam.Pipeline(options=PipelineOptions(opts))
+    out = (p | beam.io.ReadFromText(path) | beam.Map(json.loads) | Dedup(DedupConfig(max_rounds=20)))
+    (out["kept"] | "Ids" >> beam.Map(lambda r: r["id"])
+     | "Write" >> beam.io.WriteToText(out_dir + "/kept", shard_name_template="-SS-of-NN", num_shards=1))
     res = p.run()
     res.wait_until_finish()
     wall = time.time() - t
-    unsettled = {}
+    unsettled, counters = {}, {}
     for c in res.metrics().query(MetricsFilter().with_namespace("swallow"))["counters"]:
         name = c.key.metric.name
+        counters[name] = counters.get(name, 0) + c.committed
         if ".cc_round_" in name and name.endswith(".unsettled"):
             unsettled[int(name.split("cc_round_")[1][:2])] = c.committed
-    rounds = next((r - 1 for r in range(1, 9) if not unsettled.get(r)), None)
-    return {"docs": len(recs), "wall_s": round(wall, 1), "rounds_to_converge": rounds,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    rounds = next((r for r in range(1, 21) if not unsettled.get(r)), None)  # first settled round
+    kept = sum(1 for f in glob.glob(out_dir + "/kept*") for _ in open(f))
+    return {"docs": n, "workers": workers, "wall_s": round(wall, 1), "rounds_to_converge": rounds,
+            "kept": kept, "removed": n - kept,
+            "peak_rss_mb_worker_max": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+            "peak_rss_mb_runner": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "cpu_s_runner": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                                  + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 1),
+            "cpu_s_workers": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                                   + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime, 1)}
 
 
 def cmd_scale(a):
     rows = []
     for mult in (1, 2, 4, 8):
-        r = subprocess.run([sys.executable, __file__, "scale-one", "--docs", str(a.base * mult)],
+        r = subprocess.run([sys.executable, __file__, "scale-one", "--docs", str(a.base * mult),
+                            "--workers", str(a.workers)],
                            capture_output=True, text=True, cwd=ROOT)
         line = [x for x in r.stdout.splitlines() if x.startswith("{")]
         if not line:
@@ -228,11 +299,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=["speed", "quality", "scale", "scale-one"])
     ap.add_argument("--docs", type=int, default=300)
-    ap.add_argument("--base", type=int, default=1500)
+    ap.add_argument("--base", type=int, default=25000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     if a.cmd == "scale-one":
-        print(json.dumps(run_one(a.docs)))
+        print(json.dumps(run_one(a.docs, a.workers)))
     else:
         {"speed": cmd_speed, "quality": cmd_quality, "scale": cmd_scale}[a.cmd](a)
 
