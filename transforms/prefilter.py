@@ -44,6 +44,18 @@ from transforms.kana import KanaStats, kana_passes, kana_stats_text
 LANG_JA = re.compile(r"""<html[^>]*\slang\s*=\s*["']?ja""", re.IGNORECASE)
 TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 
+# The scripts a title needs before lid.176 can call it Japanese: CJK symbols and punctuation,
+# kana, CJK ideographs (Ext. A and the unified block) and everything between (U+3000–9FFF),
+# compatibility ideographs (F900–FAFF), full-width and half-width forms (FF00–FFEF).
+_LID_SCRIPT = re.compile("[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def has_lid_script(title: str) -> bool:
+    """Whether ``title`` has a character in U+3000–9FFF, F900–FAFF or FF00–FFEF
+    (:attr:`PrefilterConfig.title_lid_needs_cjk`)."""
+    return not title.isascii() and _LID_SCRIPT.search(title) is not None
+
+
 REASON = "prefilter_not_ja_v1"
 MODES = ("swallow", "kana", "both")
 EVIDENCE_FIELDS = ("prefilter_lang_attr", "prefilter_title_ja", "prefilter_kana", "prefilter_cjk")
@@ -84,6 +96,17 @@ class PrefilterConfig:
     ``max_title_chars``: the title LID reads at most this much (a pathological multi-KB title
     would otherwise cost a long fastText prediction on a page about to be dropped).
 
+    ``title_lid_needs_cjk``: run the title LID only on a title (its first ``max_title_chars``)
+    with a character in U+3000–9FFF, F900–FAFF or FF00–FFEF (:func:`has_lid_script`), treating
+    any other title as not Japanese. **Off by default: it changes decisions.** lid.176 calls some
+    Latin-only strings ``ja`` (``bench/prefilter_lid_skip.py``, counts in
+    ``bench/results/2026-11-29-prefilter-lid-skip.json``): of 150 distinct titles without such a
+    character in all the WARC files of the shared data, 2 are top-``ja`` ("PHOTOGRAHY",
+    "S_GoFileEnd_Sel": three Japanese pages that ``swallow`` keeps on that title alone, so the v1
+    golden counts move), and 245 of 11,557 first lines of Japanese texts with those characters
+    deleted ("100Hz", "GPS1992GEONET"). It would save the prediction (~10 us) on most
+    non-Japanese pages; an explicit trade of the paper's rule for speed, to be chosen per recipe.
+
     ``evidence``: run every test that can matter for any mode, so the report can compare the
     modes from one run (set by the DAG when ``--lang_labels`` is given); costs the title LID
     on pages that the chosen mode would not need it for.
@@ -93,6 +116,7 @@ class PrefilterConfig:
     scan_chars: int = 65536
     head_bytes: int = 32768
     max_title_chars: int = 128
+    title_lid_needs_cjk: bool = False
     kana_window: int = 32768
     min_kana: int = 3
     min_kana_share: float = 0.1
@@ -184,11 +208,21 @@ class PrefilterRule:
 
     def __init__(self, cfg: PrefilterConfig = PrefilterConfig(), lid: LangId | None = None):
         self.cfg = cfg
-        self.lid = lid or LangId()
+        # Only the top label decides (Swallow: title LID says ja): k=1 lets fastText stop at
+        # the best label (the same top label as k=3; the rule never reads P(ja)).
+        self.lid = lid or LangId(k=1)
 
     def setup(self):
         if self.cfg.mode != "kana" or self.cfg.evidence:
             self.lid.load()
+
+    def title_is_ja(self, title: str) -> bool:
+        """Swallow's title test: lid.176's top label is ``ja`` (on at most ``max_title_chars``);
+        skipped for a title without CJK or full-width characters (``title_lid_needs_cjk``)."""
+        seen = title[: self.cfg.max_title_chars]
+        if not seen or (self.cfg.title_lid_needs_cjk and not has_lid_script(seen)):
+            return False
+        return self.lid.predict(seen)[0] == "ja"
 
     def __call__(self, record: dict) -> tuple[dict, str | None]:
         page = record["html"]
@@ -209,7 +243,7 @@ class PrefilterRule:
             lang_attr = view.has_lang_ja()
             if not lang_attr:
                 title = view.title()
-                title_ja = bool(title) and self.lid.predict(title[: cfg.max_title_chars])[0] == "ja"
+                title_ja = self.title_is_ja(title)
         passes = decide(cfg.mode, lang_attr, title_ja, kana_pass)
         record = dict(record)
         if passes and title is None:  # the title is an output column of kept pages

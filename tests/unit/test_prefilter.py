@@ -6,7 +6,8 @@ import pytest
 from tests.conftest import LABELS, SAMPLE_WARCS
 from transforms.decode import DecodeRule
 from transforms.prefilter import (
-    EVIDENCE_FIELDS, REASON, PrefilterConfig, PrefilterRule, decide, load_labels, prefilter_pr,
+    EVIDENCE_FIELDS, REASON, PrefilterConfig, PrefilterRule, decide, has_lid_script, load_labels,
+    prefilter_pr,
 )
 from transforms.read_warc import iter_warc
 from transforms.records import RecordError
@@ -85,6 +86,50 @@ def test_both_mode_skips_swallow_when_kana_decides():
     assert reason is None and lid.calls == 0 and out["prefilter_lang_attr"] is None
     out, reason = r(rec(EN_PAGE))  # no kana: swallow must run
     assert reason == REASON and lid.calls == 1 and out["prefilter_lang_attr"] is False
+
+
+@pytest.mark.parametrize("title,has", [
+    ("", False), ("Calendar", False), ("PHOTOGRAHY", False), ("Обзор новых возможностей", False),
+    ("서울 뉴스", False), ("κeenHappy Hacκing", False), ("Café ©2003", False),
+    ("\u2fff", False), ("\u3000", True),            # ideographic space: first of the range
+    ("日記", True), ("にっき", True), ("ニッキ", True), ("打鍵", True),
+    ("\u9fff", True), ("\ua000", False),             # end of the unified ideographs
+    ("\uf8ff", False), ("\uf900", True), ("\ufaff", True), ("\ufb00", False),
+    ("\ufeff", False), ("ＡＢＣ", True), ("ｶﾀｶﾅ", True), ("\uffef", True), ("\ufff0", False),
+    ("𠀋", False),                                     # Ext. B is outside the ranges
+    ("SSH Forwarding ([Setup] メニュー)", True),
+])
+def test_has_lid_script(title, has):
+    assert has_lid_script(title) is has
+
+
+@pytest.mark.parametrize("flag,title,calls,title_ja", [
+    (False, "Calendar", 1, False),   # default: the paper's rule, every title is predicted
+    (False, "日記のページ", 1, True),
+    (True, "Calendar", 0, False),    # flag: no CJK, no prediction, not Japanese
+    (True, "PHOTOGRAHY", 0, False),  # (lid.176 says ja here: why the flag is off by default)
+    (True, "日記のページ", 1, True),
+    (True, "", 0, False),
+])
+def test_title_lid_needs_cjk(flag, title, calls, title_ja):
+    r, lid = rule("swallow", title_lid_needs_cjk=flag)
+    out, reason = r(rec(f"<html><head><title>{title}</title></head><body>x</body></html>"))
+    assert lid.calls == calls and out["prefilter_title_ja"] is title_ja
+    assert (reason is None) == title_ja
+
+
+def test_title_lid_needs_cjk_looks_at_what_the_lid_reads():
+    # A CJK character past max_title_chars is not read by the LID, so it does not count.
+    r, lid = rule("swallow", title_lid_needs_cjk=True, max_title_chars=8)
+    out, _ = r(rec("<html><title>Calendar 日記のページ</title></html>"))
+    assert lid.calls == 0 and out["prefilter_title_ja"] is False
+    r, lid = rule("swallow", title_lid_needs_cjk=True, max_title_chars=12)
+    out, _ = r(rec("<html><title>Calendar 日記のページ</title></html>"))
+    assert lid.calls == 1
+
+
+def test_default_lid_asks_for_the_top_label_only():
+    assert PrefilterRule(PrefilterConfig()).lid.k == 1
 
 
 def test_kept_pages_have_their_title():
