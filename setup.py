@@ -33,6 +33,7 @@ EXTRAS = {
         "scipy>=1.10",
         "scikit-learn>=1.3",
         "pandas>=2.0",
+        "pycld2>=0.41",
     ],
     "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}", "gcsfs>=2023.1"],  # gcsfs: refresh manifest on gs://
     "classifiers": ["scikit-learn>=1.3"],
@@ -43,7 +44,7 @@ EXTRAS = {
         "tokenizers>=0.20",
         "safetensors>=0.4",
     ],
-    "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10"],
+    "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10", "pycld2>=0.41"],
 }
 
 setup(
