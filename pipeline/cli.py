@@ -28,8 +28,12 @@ log = logging.getLogger("pipeline")
 USAGE = """usage: python -m pipeline run --input GLOB [--input GLOB ...] --output DIR [--recipe v1|v2|medical]
                           [--config overrides.json] [--rejects none|ids|full] [--prefilter swallow|kana|both]
                           [--extractor resiliparse|trafilatura] [any Beam pipeline option]
+       python -m pipeline run --index INDEX_GLOB [--index_languages jpn] --output DIR [run options]
+                          (index-assisted: read only the selected records by byte range; transforms/read_index.py)
        python -m pipeline refresh --input GLOB --output ROOT [--snapshot NAME] [--batch_files N] [run options]
-                          (incremental: only files not yet done; see pipeline/refresh.py)"""
+                          (incremental: only files not yet done; see pipeline/refresh.py)
+       python -m pipeline index --input GLOB --output index.parquet [--detect_languages]
+                          (a Common Crawl-style URL index of local WARC files; pipeline/index_build.py)"""
 
 
 def local_defaults(argv: list[str]) -> list[str]:
@@ -52,6 +56,9 @@ def config_from(opts: SwallowOptions):
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, mode=opts.prefilter))
     if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence (issue 11)
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, evidence=True))
+    if opts.index_languages:
+        langs = tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())
+        cfg = dataclasses.replace(cfg, index=dataclasses.replace(cfg.index, languages=langs))
     if opts.extractor or opts.extract_timeout is not None:
         changes = {}
         if opts.extractor:
@@ -82,8 +89,10 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
     argv = local_defaults(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(SwallowOptions)
-    if not opts.input or not opts.output:
-        raise SystemExit(f"--input and --output are required\n{USAGE}")
+    if not (opts.input or opts.index) or not opts.output:
+        raise SystemExit(f"--input (or --index) and --output are required\n{USAGE}")
+    if opts.input and opts.index:
+        raise SystemExit("give --input (read every record) or --index (read the selected records), not both")
     cfg = config_from(opts)
     if configure is not None:
         cfg = configure(cfg)
@@ -92,10 +101,11 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
 
     started = time.time()
     p = beam.Pipeline(options=options)
-    built = dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects)
+    built = dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects, index=opts.index)
     local = _is_local(argv)
     heartbeat_dir = tempfile.mkdtemp(prefix="swallow-progress-") if local and show_progress else None
-    files_total = progress.count_inputs(opts.input)
+    # With --index the WARC files are known only once the index is read: progress counts index files.
+    files_total = progress.count_inputs(opts.input or opts.index)
     p | "Progress" >> progress.TrackProgress(
         files_total, progress.find_read_outputs(p),
         [built["documents"], *built["rejected"], built["errors"]], heartbeat_dir)
@@ -113,7 +123,8 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
         monitor.__exit__(None, None, None)
         if heartbeat_dir:
             shutil.rmtree(heartbeat_dir, ignore_errors=True)
-    extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input,
+    extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input or [],
+             **({"index_inputs": opts.index} if opts.index else {}),
              "progress": monitor.progress.as_dict()}
     if opts.lang_labels:
         extra["prefilter_eval"] = report.prefilter_eval(opts.output, opts.lang_labels, cfg.prefilter)
@@ -133,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline import refresh
 
         return refresh.main(rest)
+    if command == "index":
+        from pipeline import index_build
+
+        return index_build.main(rest)
     if command != "run":
         print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
         return 2
@@ -144,5 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     out = PipelineOptions(rest).view_as(SwallowOptions).output.rstrip("/")
     print(f"records read {r['records_read']}, kept {r['kept']}, dropped {sum(r['dropped'].values())}, "
           f"errors {sum(r['errors'].values())}")
+    if r.get("index"):
+        print(f"index rows {r['index']['rows']}, selected and read {r['index']['selected']}")
     print(f"documents: {out}/documents/   report: {out}/report.json  {out}/report.html")
     return 0

@@ -16,6 +16,7 @@ import apache_beam as beam
 
 from transforms import stages
 from transforms.prefilter import evidence_row
+from transforms.read_index import NOT_SELECTED, SELECTED, ReadWarcIndexed
 from transforms.read_warc import SKIPPED, ReadWarc
 from transforms.schema import BASE_COLUMNS
 from transforms.stage import ERRORS, KEPT, REJECTED
@@ -65,9 +66,14 @@ SPREAD_AFTER = "prefilter"
 
 
 def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = "ids",
-          check_inputs: bool = True) -> dict:
-    """Add the whole corpus pipeline to ``p``; return its terminal PCollections."""
-    read = p | "ReadWarc" >> ReadWarc(inputs, cfg.read, check=check_inputs)
+          check_inputs: bool = True, index: list[str] | None = None) -> dict:
+    """Add the whole corpus pipeline to ``p``; return its terminal PCollections. With ``index``
+    (Parquet globs of a CC-style URL index) only the selected records are read, by byte range."""
+    if index:
+        reader = ReadWarcIndexed(index, cfg.index, cfg.read, check=check_inputs)
+    else:
+        reader = ReadWarc(inputs, cfg.read, check=check_inputs)
+    read = p | "ReadWarc" >> reader
     docs = read[KEPT]
     # Rejects stay one PCollection per stage (written and counted where they arise): a Flatten
     # of ~95% of all records would make runners ship them between workers (measured on
@@ -111,7 +117,8 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
         for name, pcoll in rejected.items():
             pcoll | f"WriteRejects.{name}" >> WriteRejects(output, rejects, name=name)
     all_errors | "WriteErrors" >> WriteErrors(output)
-    p | "CountOutcomes" >> CountOutcomes(output, docs, rejected, all_errors, read[SKIPPED])
+    selection = (read[SELECTED], read[NOT_SELECTED]) if index else None  # index rows never read
+    p | "CountOutcomes" >> CountOutcomes(output, docs, rejected, all_errors, read[SKIPPED], selection)
     return {"documents": docs, "rejected": list(rejected.values()), "errors": all_errors, "columns": columns}
 
 

@@ -26,3 +26,10 @@ class SwallowOptions(PipelineOptions):
         parser.add_argument("--lang_labels", default=None,
                             help="TSV with record_id and lang_collected (e.g. labels.tsv), to report "
                                  "prefilter precision/recall")
+        parser.add_argument("--index", action="append", default=None,
+                            help="Parquet glob(s) of a Common Crawl-style URL index (cc-index-table "
+                                 "columns; `swallow-corpus index` builds one for local WARCs): read only "
+                                 "the selected records by byte range instead of --input; repeatable")
+        parser.add_argument("--index_languages", default=None,
+                            help="with --index: comma list of ISO-639-3 codes selected from "
+                                 "content_languages (default: the recipe's, jpn)")

@@ -17,6 +17,7 @@ from transforms.langid import LangIdConfig
 from transforms.normalize import NormalizeConfig
 from transforms.prefilter import PrefilterConfig
 from transforms.quality import QualityConfig
+from transforms.read_index import IndexReadConfig
 from transforms.read_warc import ReadConfig
 from transforms.hosts import HostsConfig
 from transforms.classify import ClassifyConfig, DomainConfig, MEDICAL, EDU, WIKI
@@ -28,6 +29,7 @@ class PipelineConfig:
     name: str = "v1"
     stages: tuple[str, ...] = ()
     read: ReadConfig = field(default_factory=ReadConfig)
+    index: IndexReadConfig = field(default_factory=IndexReadConfig)  # used only with --index
     decode: DecodeConfig = field(default_factory=DecodeConfig)
     prefilter: PrefilterConfig = field(default_factory=PrefilterConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)

@@ -51,6 +51,7 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
     errors: dict[str, int] = defaultdict(int)
     exits: dict[str, list[dict]] = defaultdict(list)
     skipped = 0
+    selected, not_selected = None, defaultdict(int)  # index-assisted read only
     for o in outcomes:
         if o["kind"] == "rejected":
             dropped[o["reason"]] += o["records"]
@@ -60,6 +61,10 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
             exits[o["stage"]].append(o)
         elif o["kind"] == "skipped":
             skipped += o["records"]
+        elif o["kind"] == "selected":
+            selected = (selected or 0) + o["records"]
+        elif o["kind"] == "not_selected":
+            not_selected[o["reason"]] += o["records"]
     order = list(stage_order) + sorted(s for s in exits if s not in stage_order)
     records_read = kept + sum(dropped.values()) + sum(errors.values())
 
@@ -80,6 +85,14 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
             "text_chars_after": kept_chars + sum(o["text_chars"] for o in later),
             "by_reason": dict(sorted(((o["reason"], o["records"]) for o in gone), key=lambda kv: -kv[1])),
         })
+    index = None
+    if selected is not None or not_selected:
+        # Index rows never read are counted apart (like non-response records): the invariant is
+        # over the records read, and every selected row is read as exactly one record.
+        index = {"rows": (selected or 0) + sum(not_selected.values()), "selected": selected or 0,
+                 "not_selected": dict(sorted(not_selected.items()))}
+        if funnel and funnel[0]["stage"] == "read":
+            funnel[0]["index_rows"], funnel[0]["index_selected"] = index["rows"], index["selected"]
     return {
         "records_read": records_read,
         "kept": kept,
@@ -87,6 +100,7 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
         "dropped": dict(sorted(dropped.items())),
         "errors": dict(sorted(errors.items())),
         "non_response_records": skipped,
+        **({"index": index} if index else {}),
         "funnel": funnel,
     }
 
@@ -97,6 +111,8 @@ def check(summary: dict, written: dict[str, int | None]) -> list[str]:
     total = summary["kept"] + sum(summary["dropped"].values()) + sum(summary["errors"].values())
     if summary["records_read"] != total:
         problems.append(f"records_read {summary['records_read']} != kept + dropped + errors {total}")
+    if summary.get("index") and summary["index"]["selected"] != summary["records_read"]:
+        problems.append(f"index rows selected {summary['index']['selected']} != records read {summary['records_read']}")
     if summary["funnel"] and summary["funnel"][-1]["pages_after"] != summary["kept"]:
         problems.append(f"funnel ends at {summary['funnel'][-1]['pages_after']}, kept is {summary['kept']}")
     expect = {"documents": summary["kept"], "errors": sum(summary["errors"].values()),
@@ -219,11 +235,17 @@ def _bar(value: int, top: int, width: int = 420) -> str:
     return f'<svg width="{width}" height="14"><rect width="{w}" height="14" fill="#3b7dd8"/></svg>'
 
 
+def _index_note(funnel_row: dict) -> str:
+    if "index_rows" not in funnel_row:
+        return ""
+    return f" <small>({funnel_row['index_selected']:,} of {funnel_row['index_rows']:,} index rows selected)</small>"
+
+
 def render_html(r: dict) -> str:
     e = html.escape
     top = r["records_read"] or 1
     rows = "".join(
-        f"<tr><td>{e(f['stage'])}</td><td>{f['pages_after']:,}</td><td>{_bar(f['pages_after'], top)}</td>"
+        f"<tr><td>{e(f['stage'])}{_index_note(f)}</td><td>{f['pages_after']:,}</td><td>{_bar(f['pages_after'], top)}</td>"
         f"<td>{f['dropped']:,}</td><td>{f['errors']:,}</td><td>{f['text_chars_after']:,}</td>"
         f"<td>{e(', '.join(f'{k}: {v}' for k, v in f['by_reason'].items()))}</td></tr>"
         for f in r["funnel"]
@@ -249,13 +271,17 @@ def render_html(r: dict) -> str:
         f"{e(chr(10) + '…' if len(rows) > 20 else '')}</pre>"
         for name, rows in r.get("stage_stats", {}).items()
     )
+    ix = r.get("index")
+    index = "" if not ix else (
+        f"<p>Index-assisted read: {ix['rows']:,} index rows, {ix['selected']:,} selected and read by byte "
+        f"range; not selected (never read): {e(json.dumps(ix['not_selected']))}</p>")
     status = "holds" if r["invariant_ok"] else "VIOLATED: " + "; ".join(r["invariant_problems"])
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Swallow corpus run report</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
 <h1>Swallow corpus run report ({e(str(r.get('recipe')))})</h1>
 <p>records read {r['records_read']:,} → kept {r['kept']:,} ({r['kept_text_chars']:,} characters);
 non-response WARC records {r['non_response_records']:,}. Invariant read = kept + dropped + errors: <b>{e(status)}</b></p>
-<h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
+{index}<h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
 {prefilter}
 <h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
 <h2>Stage statistics</h2>{stats}

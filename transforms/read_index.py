@@ -240,6 +240,9 @@ class _ScanIndex(beam.DoFn):
                     else:
                         self.counters.inc(f"not_selected.{reason}", n)
                         yield beam.pvalue.TaggedOutput(NOT_SELECTED, (reason, n))
+        # No non-response record is ever read here; one (path, 0) per index file tells progress
+        # that the file is done (its files_total counts index files in this mode).
+        yield beam.pvalue.TaggedOutput(SKIPPED, (index_path, 0))
 
 
 class _ReadRanges(beam.DoFn):
@@ -261,13 +264,12 @@ class _ReadRanges(beam.DoFn):
             else:
                 self.counters.error(payload["kind"])
                 yield beam.pvalue.TaggedOutput(ERRORS, payload)
-        # One per WARC file, as ReadWarc's: no non-response record is read here (progress counts files).
-        yield beam.pvalue.TaggedOutput(SKIPPED, (path, 0))
 
 
 class ReadWarcIndexed(beam.PTransform):
     """Index globs → index files → selected rows → grouped per WARC file → ranged reads.
-    Outputs kept/rejected/errors and ``skipped`` (path, 0) as :class:`ReadWarc`, plus
+    Outputs kept/rejected/errors and ``skipped`` ((index file, 0) once it is scanned) as
+    :class:`ReadWarc`, plus
     ``not_selected`` (reason, n) and ``selected`` (index file, n)."""
 
     def __init__(self, index_patterns: list[str], cfg: IndexReadConfig = IndexReadConfig(),
@@ -287,7 +289,7 @@ class ReadWarcIndexed(beam.PTransform):
         )
         # Filter rows where they are read; only (path, offset, length, url) of selected rows travel.
         rows = index_files | "ScanIndex" >> beam.ParDo(_ScanIndex(self.cfg)).with_outputs(
-            NOT_SELECTED, SELECTED, main="rows")
+            NOT_SELECTED, SELECTED, SKIPPED, main="rows")
         per_file = (
             rows["rows"]
             | "GroupByWarc" >> beam.GroupByKey()
@@ -295,6 +297,6 @@ class ReadWarcIndexed(beam.PTransform):
             | "SpreadWarcFiles" >> beam.Reshuffle()
         )
         out = per_file | "ReadRanges" >> beam.ParDo(_ReadRanges(self.read_cfg)).with_outputs(
-            REJECTED, ERRORS, SKIPPED, main=KEPT)
-        return {KEPT: out[KEPT], REJECTED: out[REJECTED], ERRORS: out[ERRORS], SKIPPED: out[SKIPPED],
+            REJECTED, ERRORS, main=KEPT)
+        return {KEPT: out[KEPT], REJECTED: out[REJECTED], ERRORS: out[ERRORS], SKIPPED: rows[SKIPPED],
                 NOT_SELECTED: rows[NOT_SELECTED], SELECTED: rows[SELECTED]}

@@ -51,17 +51,20 @@ def _sample_view(kind: str, r: dict) -> dict:
 
 
 class CountOutcomes(beam.PTransform):
-    """Every exit of the DAG → ``<output>/_stats/outcomes.jsonl`` (+ skipped counts and a few
+    """Every exit of the DAG → ``<output>/_stats/outcomes.jsonl`` (+ skipped counts, index rows
+    selected / not selected when the read is index-assisted, and a few
     sample rejects per reason, smallest ids first so the choice is deterministic).
 
     Applied to the pipeline root with the PCollections as arguments: each stage's rejects are
     keyed and pre-summed where they arise (the combiner runs in the producing stage), so only a
     few dozen partial sums per worker travel, never the records."""
 
-    def __init__(self, output: str, kept, rejected: dict, errors, skipped):
+    def __init__(self, output: str, kept, rejected: dict, errors, skipped, selection=None):
         super().__init__()
         self.prefix = f"{output.rstrip('/')}/_stats"
         self.kept, self.rejected, self.errors, self.skipped = kept, rejected, errors, skipped
+        #: index-assisted read: (selected (index file, n), not_selected (reason, n)) or None
+        self.selection = selection
 
     def expand(self, pbegin):
         parts = [
@@ -70,6 +73,14 @@ class CountOutcomes(beam.PTransform):
             self.skipped | "KeySkipped" >> beam.Map(lambda pn: (("skipped", "read", "non_response"), (pn[1], 0, 0)))
             | "SumSkipped" >> beam.CombinePerKey(_sum3),
         ]
+        if self.selection is not None:  # index rows: read by range (selected) or never read
+            selected, not_selected = self.selection
+            parts += [
+                selected | "KeySelected" >> beam.Map(lambda pn: (("selected", "read", "index"), (pn[1], 0, 0)))
+                | "SumSelected" >> beam.CombinePerKey(_sum3),
+                not_selected | "KeyNotSelected" >> beam.Map(lambda rn: (("not_selected", "read", rn[0]), (rn[1], 0, 0)))
+                | "SumNotSelected" >> beam.CombinePerKey(_sum3),
+            ]
         samples = [self.errors | "SampleKeyE" >> beam.Map(lambda r: ((r.get("stage"), r.get("kind")), _sample_view("error", r)))
                    | "SmallestE" >> _smallest()]
         for name, pcoll in self.rejected.items():
