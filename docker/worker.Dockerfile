@@ -9,7 +9,8 @@ FROM apache/beam_python3.11_sdk:2.77.0
 ARG SWALLOW_CODE_VERSION=0.1.0
 ENV SWALLOW_CODE_VERSION=${SWALLOW_CODE_VERSION} \
     PIP_NO_CACHE_DIR=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    NUMBA_CACHE_DIR=/opt/swallow/numba-cache
 
 WORKDIR /opt/swallow
 COPY setup.py ./
@@ -20,6 +21,8 @@ COPY classifiers ./classifiers
 # gives workers gs:// access (gcsfs for the refresh manifest).
 RUN pip install ".[gcp]" gcsfs \
  && python -c "import pipeline.cli, pipeline.refresh, transforms.langid; \
-from classifiers.langid import default_model_path; print(default_model_path())"
+from classifiers.langid import default_model_path; print(default_model_path())" \
+ && python -c "from transforms.minhash import text_signature; text_signature('compile the MinHash kernel once, at build time', 800)" \
+ && chmod -R a+rwX /opt/swallow/numba-cache
 
 # The base image's entrypoint (/opt/apache/beam/boot) starts the SDK harness: keep it.
