@@ -212,25 +212,40 @@ def sentence_pool() -> list[str]:
 
 
 def scale_corpus(n_docs: int, path: str, seed: int) -> int:
-    """Half originals, half near copies, written as JSON lines; returns the number of records.
+    """``n_docs`` records as JSON lines: originals and their near copies; returns the count.
 
     There are only ~7.5k real pages here, too few for 200k distinct originals, so each original
     is 15–40 real sentences drawn at random from all pages (distinct documents: two of them
-    rarely share a sentence); each copy is an original with 1–10% of its characters replaced
-    (``mutate``), older than it, so the original survives."""
+    rarely share a sentence). 80% of originals get one copy with 1–10% of its characters
+    replaced (``mutate``); 20% start a chain of three copies, each 1–3% away from the previous
+    one (a path graph the connected-components rounds must walk). Copies are older than their
+    source, so originals survive."""
     rng = random.Random(seed)
     pool = sentence_pool()
-    n_orig = n_docs // 2
     n = 0
+    i = 0
+
+    def put(f, rid, date, text):
+        f.write(json.dumps({"id": rid, "crawl_date": date, "text": text}, ensure_ascii=False) + "\n")
+
     with open(path, "w", encoding="utf-8") as f:
-        for i in range(n_orig):
+        while n < n_docs:
             t = "\n".join(rng.choice(pool) for _ in range(rng.randint(15, 40)))
-            f.write(json.dumps({"id": f"o{i:07d}", "crawl_date": "2019-01-01T00:00:00Z", "text": t},
-                               ensure_ascii=False) + "\n")
-            c = mutate(t, rng.uniform(0.01, 0.10), rng)
-            f.write(json.dumps({"id": f"c{i:07d}", "crawl_date": "2018-01-01T00:00:00Z", "text": c},
-                               ensure_ascii=False) + "\n")
-            n += 2
+            put(f, f"o{i:07d}", "2019-01-01T00:00:00Z", t)
+            n += 1
+            if rng.random() < 0.8:
+                copies = [mutate(t, rng.uniform(0.01, 0.10), rng)]
+            else:
+                copies = []
+                for _ in range(3):
+                    t = mutate(t, rng.uniform(0.01, 0.03), rng)
+                    copies.append(t)
+            for j, c in enumerate(copies):
+                if n >= n_docs:
+                    break
+                put(f, f"c{i:07d}_{j}", f"2018-0{j + 1}-01T00:00:00Z", c)
+                n += 1
+            i += 1
     return n
 
 
