@@ -32,7 +32,8 @@ def main(argv=None) -> int:
     if args.command == "cost":
         from bench import cost_model
         res = json.load(open(args.results)) if args.results else {}
-        print(cost_model.render(cost_model.report(cost_model.from_results(res))))
+        print(cost_model.render(cost_model.report(cost_model.from_results(
+            res, cost_model._load(cost_model.DEFAULT_INDEX_RESULTS)))))
         return 0
     if args.command == "spine":
         args.skip = sorted(set(args.skip) | {"w1", "w2", "w3", "datatrove", "hojichar"})

@@ -6,7 +6,23 @@ remain after dedup. Every stage's cost is ``pages entering it × CPU-µs per pag
 harness on this machine, one core); Beam's own per-element overhead is applied as a factor
 measured side by side (whole pipeline on FnApiRunner ÷ the same rules in-process).
 
-``python -m bench.cost_model [results.json]`` prints the arithmetic.
+Reading is scaled by bytes to Common Crawl's page size: CC-MAIN-2023-23 holds 3.1 B pages in
+390 TiB of uncompressed WARC (Common Crawl's announcement and statistics of the May/June 2023
+crawl), i.e. ~138 KB per page (response + request + metadata records), while the sample the read
+cost is measured on has ~37 KB per page. A full scan must inflate all of it; the extra bytes cost
+``(138 KB − sample bytes) / inflate rate`` per page (zlib inflate, MB/s of output per core,
+measured by ``bench/index_bench.py``).
+
+Two designs for the read (issue 8):
+- **full scan**: every WARC record of every page is inflated and parsed (ReadWarc);
+- **index-assisted** (``--index``, transforms/read_index.py): CC's columnar URL index is scanned
+  (one row per page, pyarrow + ``select``) and only the selected pages are read by byte range
+  (one gzip member each). Selected share: Japanese in CLD2's top-3 languages (≈ 4–5 % of CC pages;
+  the paper keeps 2.69 B of 63.35 B = 4.2 % after its own LID) plus rows with null
+  ``content_languages`` (crawls before CC-MAIN-2018-39 — none of Swallow v1's 21 snapshots,
+  2020-40 … 2023-23 — and pages where CLD2 found no text). Everything downstream is the same.
+
+``python -m bench.cost_model [results.json] [index-results.json]`` prints the arithmetic.
 """
 from __future__ import annotations
 
@@ -23,6 +39,15 @@ PAPER = {
     "snapshots": 21,               # CC snapshots in Swallow v1 (2020-40 … 2023-23)
 }
 
+#: CC-MAIN-2023-23: 3.1 B pages, 390 TiB uncompressed WARC → bytes of WARC per page.
+CC_PAGE_BYTES = 390 * 2**40 / 3.1e9
+
+#: Index-assisted read: share of index rows selected (see the module docstring).
+INDEX_SELECTION = {"japanese_frac": 0.05, "null_language_frac": 0.02}
+
+#: Read figures measured by ``bench/index_bench.py`` (used when a results file is given).
+DEFAULT_INDEX_RESULTS = "bench/results/2026-11-29-index.json"
+
 #: Dataflow batch prices, us-central1, USD (list prices; FlexRS ≈ 40% off vCPU/memory).
 PRICES = {"vcpu_hour": 0.056, "gb_hour": 0.003557, "gb_per_vcpu": 3.75, "flexrs_discount": 0.4}
 
@@ -36,6 +61,19 @@ class CostModel:
     us_per_page: dict = field(default_factory=lambda: dict(DEFAULT_US))
     beam_overhead: float = 1.0
     counts: dict = field(default_factory=lambda: dict(PAPER))
+    #: From bench/index_bench.py: inflate_mb_per_s, sample_bytes_per_page, index_us_per_row,
+    #: ranged_read_us, read_us (full-scan read alone). None: no byte scaling, no index design.
+    read: dict | None = None
+    selection: dict = field(default_factory=lambda: dict(INDEX_SELECTION))
+
+    def extra_inflate_us(self) -> float:
+        """µs per page to inflate CC's page size beyond the measured sample's."""
+        if not self.read:
+            return 0.0
+        return max(0.0, CC_PAGE_BYTES - self.read["sample_bytes_per_page"]) / self.read["inflate_mb_per_s"]
+
+    def selected_frac(self) -> float:
+        return self.selection["japanese_frac"] + self.selection["null_language_frac"]
 
     def stage_pages(self, pages: float | None = None) -> dict:
         """Pages entering each stage for a build of ``pages`` input pages (default: the paper's)."""
@@ -47,15 +85,34 @@ class CostModel:
                 "harmful": c["after_quality"] * scale, "dedup": c["after_quality"] * scale,
                 "normalize": c["after_dedup"] * scale}
 
-    def estimate(self, pages: float | None = None) -> dict:
+    def read_rows(self, pages: float, design: str) -> list[tuple[str, float, float]]:
+        """(stage, pages or rows, µs each) of the read for one design."""
+        front = self.us_per_page["read_decode_prefilter"]
+        if design == "full_scan":
+            rows = [("read_decode_prefilter", pages, front)]
+            if self.read:
+                rows.append(("read: inflate to CC page size", pages, self.extra_inflate_us()))
+            return rows
+        r = self.read
+        selected = pages * self.selected_frac()
+        decode_prefilter = max(0.0, front - r["read_us"])  # the front stage less its read part
+        return [("index scan + select", pages, r["index_us_per_row"]),
+                ("ranged read + decode + prefilter", selected, r["ranged_read_us"] + decode_prefilter),
+                ("ranged read: inflate to CC page size", selected, self.extra_inflate_us())]
+
+    def estimate(self, pages: float | None = None, design: str = "full_scan") -> dict:
+        if design not in ("full_scan", "index") or (design == "index" and not self.read):
+            raise ValueError(f"design {design!r}: expected full_scan, or index with read figures")
+        n_pages = self.stage_pages(pages)
+        stages = self.read_rows(n_pages.pop("read_decode_prefilter"), design)
+        stages += [(stage, n, self.us_per_page[stage]) for stage, n in n_pages.items()]
         rows, total = [], 0.0
-        for stage, n in self.stage_pages(pages).items():
-            us = self.us_per_page[stage]
+        for stage, n, us in stages:
             hours = n * us * self.beam_overhead / 3.6e9
             total += hours
             rows.append({"stage": stage, "pages": n, "us_per_page": us, "core_hours": hours,
-                         "arithmetic": f"{n:.4g} pages × {us:.0f} µs × {self.beam_overhead:.2f} / 3.6e9 = {hours:,.0f} core-h"})
-        return {"rows": rows, "core_hours": total, "dollars": dollars(total)}
+                         "arithmetic": f"{n:.4g} × {us:,.1f} µs × {self.beam_overhead:.2f} / 3.6e9 = {hours:,.0f} core-h"})
+        return {"design": design, "rows": rows, "core_hours": total, "dollars": dollars(total)}
 
 
 def dollars(core_hours: float, p: dict = PRICES) -> dict:
@@ -67,9 +124,24 @@ def dollars(core_hours: float, p: dict = PRICES) -> dict:
     return {"low_usd": low, "high_usd": high, "per_vcpu_hour_usd": per_vcpu}
 
 
-def from_results(results: dict) -> CostModel:
-    """Per-page CPU-µs from a harness results dict (spine stage rates + dedup rate)."""
+def read_figures(index_results: dict, results: dict | None = None) -> dict:
+    """The read figures of :class:`CostModel` from ``bench/index_bench.py``'s results."""
+    c = index_results["cpu"]
+    nj = ((results or {}).get("spine") or {}).get("nonja") or {}
+    return {"inflate_mb_per_s": c["inflate_mb_per_s"],
+            "sample_bytes_per_page": c["uncompressed_bytes"] / c["responses"],
+            "index_us_per_row": c["index_assisted"]["scan_select_us_per_row"],
+            "ranged_read_us": c["index_assisted"]["ranged_read_us_per_selected_record"],
+            # The front stage's own read part: measured with it where the harness did, else here.
+            "read_us": nj.get("read_us_per_record") or c["full_scan"]["iter_warc_us_per_response"]}
+
+
+def from_results(results: dict, index_results: dict | None = None) -> CostModel:
+    """Per-page CPU-µs from a harness results dict (spine stage rates + dedup rate), and the read
+    figures from an index bench results dict (both designs; without it, the full scan only)."""
     m = CostModel()
+    if index_results:
+        m.read = read_figures(index_results, results)
     spine = results.get("spine") or {}
     by = {s["stage"].split(" ")[0]: s for s in spine.get("stages", [])}
     nj = spine.get("nonja") or {}
@@ -91,26 +163,61 @@ def from_results(results: dict) -> CostModel:
     return m
 
 
+#: transforms/langid.py's measurement: whole text 1.23 ms/page, first 2,000 characters 0.27 ms/page.
+LANGID_MAX_CHARS_2000_FACTOR = 0.27 / 1.23
+
+
 def report(m: CostModel) -> dict:
     full = m.estimate()
     snap = m.estimate(m.counts["pages"] / m.counts["snapshots"])
-    return {"us_per_page": m.us_per_page, "beam_overhead": m.beam_overhead, "full": full,
-            "one_snapshot": snap, "goal_core_hours": 5000, "goal_met": full["core_hours"] <= 5000}
+    r = {"us_per_page": m.us_per_page, "beam_overhead": m.beam_overhead, "read": m.read,
+         "full": full, "one_snapshot": snap, "goal_core_hours": 5000, "goal_met": full["core_hours"] <= 5000,
+         "cc_page_bytes": CC_PAGE_BYTES}
+    if m.read:
+        idx = m.estimate(design="index")
+        r.update(index_full=idx, index_one_snapshot=m.estimate(m.counts["pages"] / m.counts["snapshots"], "index"),
+                 index_goal_met=idx["core_hours"] <= 5000, selected_frac=m.selected_frac())
+    # An option, not the pipeline's default (LangIdConfig.max_chars=None reads the whole text).
+    langid = next(x for x in full["rows"] if x["stage"] == "langid")
+    r["option_langid_max_chars_2000_saves_core_hours"] = langid["core_hours"] * (1 - LANGID_MAX_CHARS_2000_FACTOR)
+    return r
 
 
 def render(r: dict) -> str:
     out = []
-    for key, title in (("full", "Full Swallow v1 build (63.35 B pages)"),
-                       ("one_snapshot", "One CC snapshot (63.35 B / 21 pages)")):
+    if r.get("read"):
+        rd = r["read"]
+        out.append(f"Read figures: inflate {rd['inflate_mb_per_s']:.0f} MB/s per core; sample "
+                   f"{rd['sample_bytes_per_page'] / 1e3:.1f} KB/page vs CC {r['cc_page_bytes'] / 1e3:.1f} KB/page "
+                   f"(CC-MAIN-2023-23: 390 TiB / 3.1 B pages) → +{(r['cc_page_bytes'] - rd['sample_bytes_per_page']) / rd['inflate_mb_per_s']:.0f} µs/page; "
+                   f"index {rd['index_us_per_row']:.2f} µs/row; ranged read {rd['ranged_read_us']:.0f} µs/record; "
+                   f"selected share {r['selected_frac']:.0%}")
+    sections = [("full", "Full Swallow v1 build (63.35 B pages), design: full scan", "goal_met"),
+                ("one_snapshot", "One CC snapshot (63.35 B / 21 pages), design: full scan", None),
+                ("index_full", "Full Swallow v1 build (63.35 B pages), design: index-assisted read", "index_goal_met"),
+                ("index_one_snapshot", "One CC snapshot (63.35 B / 21 pages), design: index-assisted read", None)]
+    for key, title, goal in sections:
+        if key not in r:
+            continue
         out.append(f"{title}:")
         for row in r[key]["rows"]:
-            out.append(f"  {row['stage']:<22} {row['arithmetic']}")
+            out.append(f"  {row['stage']:<36} {row['arithmetic']}")
         d = r[key]["dollars"]
         out.append(f"  total {r[key]['core_hours']:,.0f} core-hours; Dataflow ${d['low_usd']:,.0f} – ${d['high_usd']:,.0f}")
-    out.append(f"goal ≤ 5,000 core-hours for the full build: {'met' if r['goal_met'] else 'missed'}")
+        if goal:
+            out.append(f"  goal ≤ 5,000 core-hours for the full build: {'met' if r[goal] else 'missed'}")
+    out.append(f"option (not a default): langid.max_chars=2000 (transforms/langid.py: 0.27 vs 1.23 ms/page, "
+               f"2 of 545 decisions changed) saves ~{r['option_langid_max_chars_2000_saves_core_hours']:,.0f} core-hours")
     return "\n".join(out)
 
 
+def _load(path: str | None) -> dict | None:
+    import os
+
+    return json.load(open(path)) if path and os.path.exists(path) else None
+
+
 if __name__ == "__main__":
-    res = json.load(open(sys.argv[1])) if len(sys.argv) > 1 else {}
-    print(render(report(from_results(res))))
+    res = _load(sys.argv[1] if len(sys.argv) > 1 else None) or {}
+    index_res = _load(sys.argv[2] if len(sys.argv) > 2 else DEFAULT_INDEX_RESULTS)
+    print(render(report(from_results(res, index_res))))
