@@ -34,11 +34,14 @@ import csv
 import html as htmllib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from classifiers.langid import LangId
-from transforms.decode import WEAK_CHARSETS, meta_charset, normalise_charset, sniff_utf16
-from transforms.kana import KanaStats, kana_passes, kana_stats_text
+from transforms.decode import (
+    _META_CHARSET, WEAK_CHARSETS, DecodeConfig, is_binary, normalise_charset, sniff_utf16,
+)
+from transforms.kana import _KANA_REF, KanaStats, kana_passes, kana_stats_text
 
 # Swallow App. A, verbatim patterns.
 LANG_JA = re.compile(r"""<html[^>]*\slang\s*=\s*["']?ja""", re.IGNORECASE)
@@ -298,9 +301,10 @@ class RawHead:
         self._scan = min(cfg.scan_chars, len(self.head))
         # UTF-16 tags are not ASCII bytes; ISO-2022-JP text hides in ASCII bytes behind escapes:
         # both are decoded first and tested as text.
+        self._esc = b"\x1b" in self.head
         self.tags_in_bytes = not (
             raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-            or (b"\x1b" in self.head and b"\x1b$" in self.head)
+            or (self._esc and b"\x1b$" in self.head)
             or sniff_utf16(self.head)
         )
         if not self.tags_in_bytes:
@@ -322,11 +326,27 @@ class RawHead:
                 self._low = self.head[: self._scan].lower()
         return self._low
 
+    def _meta_charset(self) -> str | None:
+        """:func:`transforms.decode.meta_charset` of the head (its first 4 KiB), on the lowered
+        prefix the tag tests share, instead of lowering it a second time."""
+        scan = _META_SCAN
+        if len(self.head) > self._scan and self._scan < scan:  # _lower stops at scan_chars
+            from transforms.decode import meta_charset
+
+            return meta_charset(self.head, scan)
+        if self._low is None:  # the 4 KiB prefix that _lower starts with
+            self._low = self.head[: min(4096, self._scan)].lower()
+        low = self._low
+        if low.find(b"charset", 0, scan) < 0:
+            return None
+        m = _META_CHARSET.search(low, 0, scan)
+        return self.head[m.start(1) : m.end(1)].decode("ascii", "ignore") if m else None
+
     def declared(self) -> str | None:
         """The page's own charset claim (HTTP header, else ``<meta>``), if a strong one."""
         if self._declared is False:
             self._declared = None
-            for name in (self.charset, meta_charset(self.head)):
+            for name in (self.charset, self._meta_charset()):
                 cs = normalise_charset(name)
                 if cs and cs not in WEAK_CHARSETS:
                     self._declared = cs
@@ -343,7 +363,14 @@ class RawHead:
         head = self.head
         if self.tags_in_bytes:
             if head.isascii():
-                if b"&#" not in head:
+                if not self._esc and not is_binary(head, _DECODE.binary_scan_bytes, _DECODE.max_control_frac):
+                    # What decoding would give: the same ASCII text, whose kana can only be
+                    # references to kana code points in the window (one literal-prefix regex
+                    # pass; ``b"&#" in head`` alone cost twice as much).
+                    end = min(len(head), self.cfg.kana_window)
+                    if _KANA_REF.search(head, 0, end) is None:
+                        return KanaStats(0, 0, end)
+                elif b"&#" not in head:
                     return KanaStats(0, 0, len(head))
             else:
                 leads = kana_leads(self.declared())
@@ -351,10 +378,59 @@ class RawHead:
                     return KanaStats(0, 0, len(head))
                 if leads == (b"\xe3",) and not _KANA_UTF8_LEAD.search(head):
                     return KanaStats(0, 0, len(head))
+                if leads != (b"\xe3",):
+                    if self._utf8_without_kana():
+                        return KanaStats(0, 0, min(len(self._text.text), self.cfg.kana_window))
+                    if self._codec_is_pending() and self._no_kana_pair():
+                        return KanaStats(0, 0, len(head))
         decoded = self._decoded()
         if self.codec in _SINGLE_BYTE and b"&#" not in head:
             return KanaStats(0, 0, len(head))  # a single-byte charset has no kana to decode
         return decoded.kana_stats()
+
+    def _utf8_without_kana(self) -> bool:
+        """Whether the decoder takes the head as UTF-8 (valid UTF-8, no BOM, not binary: it
+        tries UTF-8 before any declaration) and it has no kana lead sequence: then the kana
+        count is 0 without scanning the decoded text. Keeps the decoded head for later tests."""
+        head = self.head
+        if head.startswith(b"\xef\xbb\xbf") or is_binary(head, _DECODE.binary_scan_bytes,
+                                                         _DECODE.max_control_frac):
+            return False
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        self._text, self.codec = TextHead(text, self.cfg), "utf_8"
+        return b"\xe3" not in head or not _KANA_UTF8_LEAD.search(head)
+
+    def _codec_is_pending(self) -> bool:
+        return self._text is None
+
+    def _no_kana_pair(self) -> bool:
+        """Whether no codec the decoder may choose for the head can give it a kana: no byte pair
+        that is kana in any of them occurs (:data:`_KANA_PAIRS`; one literal-prefix search per
+        lead byte present). The decoder's candidates: UTF-8, CP932, EUC-JP, ISO-2022-JP (no kana
+        without ``ESC $``, which sends the head down the decoded path), the strong
+        declarations of the header and the ``<meta>`` (both, as :func:`decode_html` tries them),
+        single-byte charsets (no kana). An unknown declaration, or a binary head (the decoder
+        raises on it), answers False: decode as before."""
+        head = self.head
+        if is_binary(head, _DECODE.binary_scan_bytes, _DECODE.max_control_frac):
+            return False
+        pairs = dict(_TRIAL_PAIRS)
+        for name in (self.charset, self._meta_charset()):
+            cs = normalise_charset(name)
+            if cs is None or cs in WEAK_CHARSETS or cs in _SINGLE_BYTE or cs in _TRIAL_CODECS:
+                continue
+            extra = _EXTRA_PAIRS.get(cs)
+            if extra is None:
+                return False
+            for lead, trail in extra.items():
+                pairs[lead] = pairs.get(lead, ()) + (trail,)
+        for lead, trails in pairs.items():
+            if lead in head and _pair_regex(lead, trails).search(head):
+                return False
+        return True
 
     def has_lang_ja(self) -> bool:
         if not self.tags_in_bytes:
@@ -378,7 +454,8 @@ class RawHead:
         if not m:
             return ""
         raw_title = self.head[m.start(1) : m.end(1)]
-        text = _decode_title(raw_title, self.declared())
+        text = (raw_title.decode("ascii") if raw_title.isascii()
+                else _decode_title(raw_title, self.declared()))
         if text is None:
             # An undeclared short non-ASCII title cannot tell its own charset (EUC-JP bytes also
             # decode as CP932): decode the head, whose charset decoding is reliable.
@@ -404,6 +481,34 @@ def kana_leads(declared: str | None) -> tuple[bytes, ...]:
 
 
 _KANA_UTF8_LEAD = re.compile(rb"\xe3[\x81-\x83]")
+
+# Byte pairs that decode to kana (U+3041–3096, 30A1–30FA), per lead byte, as trail ranges;
+# found by decoding every two-byte sequence (tests/unit/test_prefilter.py checks them again).
+# UTF-8 is E3 81–83 then a continuation byte; EUC-JP's three-byte JIS X 0212 has no kana.
+_TRIAL_CODECS = frozenset({"utf_8", "cp932", "euc_jp", "iso2022_jp"})
+_TRIAL_PAIRS = {
+    b"\xe3": (rb"[\x81-\x83]",),      # UTF-8
+    b"\x82": (rb"[\x9f-\xf1]",),      # CP932 hiragana
+    b"\x83": (rb"[\x40-\x96]",),      # CP932 katakana
+    b"\xa4": (rb"[\xa1-\xf3]",),      # EUC-JP hiragana (GB2312 the same)
+    b"\xa5": (rb"[\xa1-\xf6]",),      # EUC-JP katakana
+}
+_GB = {b"\xa4": rb"[\xa1-\xf3]", b"\xa5": rb"[\xa1-\xf6]"}
+_KS = {b"\xaa": rb"[\xa1-\xf3]", b"\xab": rb"[\xa1-\xf6]"}
+_BIG5 = {b"\xc6": rb"[\xa5-\xfe]", b"\xc7": rb"[\x40-\xb0]"}
+_EXTRA_PAIRS = {
+    "gb2312": _GB, "gbk": _GB, "euc_kr": _KS, "cp949": _KS, "big5": _BIG5, "cp950": _BIG5,
+    "big5hkscs": {b"\xc6": rb"[\xe7-\xfe]", b"\xc7": rb"[\x40-\xf2]"},
+    "shift_jis": {b"\x82": rb"[\x9f-\xf1]", b"\x83": rb"[\x40-\x96]"},
+}  # any other declaration (JIS X 0213 codecs have kana elsewhere, GB18030, ...): decode
+
+
+@lru_cache(maxsize=64)
+def _pair_regex(lead: bytes, trails: tuple[bytes, ...]) -> re.Pattern:
+    return re.compile(re.escape(lead) + b"(?:" + b"|".join(trails) + b")")
+
+_DECODE = DecodeConfig()  # the head is decoded with the defaults (:func:`_decode_head_codec`)
+_META_SCAN = 4096  # :func:`transforms.decode.meta_charset`'s default scan
 
 
 def _decode_title(raw: bytes, declared: str | None) -> str | None:

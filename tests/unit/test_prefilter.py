@@ -273,3 +273,112 @@ def test_sample_chinese_and_korean_pages_do_not_pass(sample_outputs, needle):
     for mode in ("kana", "both"):
         for o, reason in _by_url(sample_outputs, mode, needle):
             assert reason == REASON, (mode, o["url"], o["prefilter_kana"], o["prefilter_cjk"])
+
+
+# --- byte-level kana verdicts (RawHead.kana_stats without decoding) -------------------------
+from transforms import prefilter as _pf  # noqa: E402
+from transforms.decode import decode_html  # noqa: E402
+from transforms.kana import is_kana  # noqa: E402
+
+
+def _pairs_cover(codec, table):
+    """Every two-byte sequence that decodes to kana in ``codec`` is matched by ``table``."""
+    for lead in range(0x80, 0x100):
+        for trail in range(0x100):
+            b = bytes([lead, trail])
+            try:
+                text = b.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if any(is_kana(c) for c in text):
+                trails = table.get(bytes([lead]))
+                assert trails, (codec, b)
+                assert _pf._pair_regex(bytes([lead]), tuple(trails) if isinstance(trails, tuple) else (trails,)).match(b), (codec, b)
+
+
+@pytest.mark.parametrize("codec", ["cp932", "euc_jp"] + sorted(_pf._EXTRA_PAIRS))
+def test_kana_pair_tables_cover_every_kana_pair(codec):
+    table = dict(_pf._TRIAL_PAIRS) if codec in ("cp932", "euc_jp") else _pf._EXTRA_PAIRS[codec]
+    _pairs_cover(codec, table)
+
+
+def test_euc_jp_three_byte_sequences_have_no_kana():
+    for b in range(0xA1, 0xFF):
+        for c in range(0xA1, 0xFF):
+            try:
+                text = bytes([0x8F, b, c]).decode("euc_jp")
+            except UnicodeDecodeError:
+                continue
+            assert not any(is_kana(ch) for ch in text)
+
+
+_J = "日本語のページです。かなカナ"
+_HEADS = [
+    (b"<html><title>t</title>" + b"plain ascii &amp; text " * 40, None),
+    (b"<html>&#12354;&#x3042;&#12356; ascii with kana references</html>", None),
+    (b"<html>&#65;&#66; references, none to kana</html>", None),
+    (b"<html>\x00\x00\x00\x00 binary &#12354;" + b"a" * 40, None),      # decoder raises
+    (b"<html>\x00\x00\x00\x00 binary, no reference" + b"a" * 40, None),
+    (b"<html><title>t</title>\x1b(J\\ &#12354;&#12354;&#12354;</html>", None),
+    ("<html><title>café</title><p>Ф д ¤ ¥ — “quotes”</p></html>".encode("utf-8"), None),
+    (("<html><p>" + _J + "</p></html>").encode("utf-8"), None),
+    (("<html><p>" + _J + "</p></html>").encode("utf-8"), "iso-8859-1"),
+    (("<html><p>" + _J + "</p></html>").encode("cp932"), None),
+    (("<html><p>" + _J + "</p></html>").encode("euc_jp"), "iso-8859-1"),
+    ("<html><p>São Paulo, ¤ ¥ ã Ä</p></html>".encode("latin_1"), None),
+    ("<html><p>São Paulo, ¤ ¥ ã Ä</p></html>".encode("latin_1"), "iso-8859-1"),
+    ("<html><meta charset=euc-kr><p>한국어 페이지입니다 ㅋㅋㅋ</p></html>".encode("euc_kr"), None),
+    ("<html><p>한국어 페이지입니다</p></html>".encode("euc_kr"), "euc-kr"),
+    ("<html><p>這是一個中文網頁</p></html>".encode("big5"), "big5"),
+    ("<html><p>這是一個中文網頁</p></html>".encode("big5"), None),
+    ("<html><p>这是一个中文网页の</p></html>".encode("gb2312"), "gb2312"),
+    ("<html><p>Привет, мир</p></html>".encode("koi8_r"), "koi8-r"),
+    ("<html><p>Привет, мир</p></html>".encode("koi8_r"), "x-unknown-charset"),
+    ("<html><p>日本語</p></html>".encode("euc_jis_2004"), "euc-jis-2004"),
+    (b"\xef\xbb\xbf<html><p>" + _J.encode("utf-8") + b"</p></html>", None),
+]
+
+
+def _via_decoding(head, charset, cfg):
+    try:
+        text, _ = decode_html(head, charset)
+    except ValueError:
+        return "error"
+    st = _pf.TextHead(text, cfg).kana_stats()
+    return st.kana, st.cjk
+
+
+def _via_bytes(head, charset, cfg):
+    try:
+        st = _pf.RawHead(head, charset, cfg).kana_stats()
+    except RecordError:
+        return "error"
+    return st.kana, st.cjk
+
+
+@pytest.mark.parametrize("head,charset", _HEADS)
+def test_raw_kana_stats_match_the_decoded_head(head, charset):
+    """The byte-level shortcuts give the counts (or the error) that decoding the head gives,
+    except where the bytes path never decoded (a head with no kana lead byte: 0, no error)."""
+    cfg = PrefilterConfig(mode="kana")
+    got = _via_bytes(head, charset, cfg)
+    want = _via_decoding(head, charset, cfg)
+    if got != want:  # only allowed where the bytes rule out kana without looking further
+        assert got == (0, 0) and want == "error", (got, want)
+
+
+@pytest.mark.parametrize("head,charset,decodes", [
+    (b"<html>" + b"ascii only " * 20, None, False),
+    (b"<html>&#12354;</html>", None, True),                              # a kana reference
+    ("<html>café — Ф</html>".encode("utf-8"), None, False),             # UTF-8, no E3 8x
+    ("<html>São ¤ ¥</html>".encode("latin_1"), None, False),            # no kana pair
+    ("<html><p>한국어 페이지입니다</p></html>".encode("euc_kr"), "euc-kr", False),  # no kana pair
+    ("<html><p>ㅋㅋㅋ 한국어</p></html>".encode("euc_kr"), "euc-kr", True),  # A4 BB: EUC-JP kana
+    ("<html>Привет</html>".encode("koi8_r"), "x-unknown-charset", False),  # no lead byte
+])
+def test_raw_kana_stats_decode_only_when_needed(head, charset, decodes, monkeypatch):
+    calls = []
+    real = _pf._decode_head_codec
+    monkeypatch.setattr(_pf, "_decode_head_codec", lambda h, c: calls.append(1) or real(h, c))
+    _pf.RawHead(head, charset, PrefilterConfig(mode="kana")).kana_stats()
+    assert bool(calls) == decodes
