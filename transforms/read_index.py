@@ -147,7 +147,7 @@ def read_range(fh, offset: int, length: int, path: str = "", cfg: ReadConfig = R
         raw = inflate_member(member)
         for rec in ArchiveIterator(io.BytesIO(raw), parse_http=True):
             if rec.record_type != WarcRecordType.response:
-                raise RangeError(f"record is {rec.record_type.name}, not a response")
+                raise RangeError(f"record is {str(rec.record_type).rpartition('.')[2]}, not a response")
             h = rec.headers
             rec_url = h.get("WARC-Target-URI", "")
             if url is not None and rec_url != url:
@@ -171,7 +171,7 @@ def range_error(path: str, offset, length, e: Exception) -> dict:
     base = {"id": record_hash(f"{path}@{offset}#index"), "url": None, "host": None,
             "warc_file": path, "warc_offset": int(offset or 0)}
     return error_record(base, STAGE, "index_range_error",
-                        f"{path}@{offset} (length {length}): {type(e).__name__}: {e}")
+                        f"byte range of length {length}: {type(e).__name__}: {e}")
 
 
 def iter_index(fh, cfg: IndexReadConfig = IndexReadConfig()) -> Iterator[dict]:
