@@ -12,8 +12,11 @@ On the labelled sample (``tests/data/warc``), replicated in memory, time per rec
 
 on two inputs: the non-Japanese records only (the ~95% of a crawl whose cost the prefilter
 sets, since they stop there) and all records. Ratios are to ``raw`` on the same input; the
-goal is ≤ 1.5x on non-Japanese records. Times are CPU time of this process, best of
-``--repeat`` runs (robust to other load on a shared machine). Run: ``python bench/prefilter_bench.py [--replicate 5] [--repeat 5]``.
+goal is ≤ 1.5x on non-Japanese records. Times are CPU time of this process; ``--repeat``
+interleaved rounds each time every step once, and a step's ratio is the median over rounds of
+its time / raw's time in the same round (the range is printed too): robust to drift and other
+load on a shared machine. Run: ``python bench/prefilter_bench.py [--replicate 5] [--repeat 5]
+[--inputs non-Japanese] [--json out.json]``.
 """
 from __future__ import annotations
 
@@ -96,6 +99,9 @@ def main(argv=None) -> int:
     ap.add_argument("--replicate", type=int, default=5, help="copies of the sample in memory")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", default=SAMPLE)
+    ap.add_argument("--inputs", default="non-Japanese,all",
+                    help="comma-separated: non-Japanese, all")
+    ap.add_argument("--json", default=None, help="also write every round's times and ratios here")
     args = ap.parse_args(argv)
 
     labels = load_labels(os.path.join(args.data, "labels.tsv"))
@@ -103,6 +109,7 @@ def main(argv=None) -> int:
     non_ja = b"".join(b for rid, b in members if rid is not None and not labels.get(rid, {}).get("positive"))
     everything = b"".join(b for _, b in members)
     inputs = {"non-Japanese": non_ja * args.replicate, "all": everything * args.replicate}
+    inputs = {k: v for k, v in inputs.items() if k in args.inputs.split(",")}
 
     decode = DecodeRule()
     modes = {}
@@ -132,8 +139,11 @@ def main(argv=None) -> int:
                     rounds[k].append(best_of(fn, 1))
             line = {"input": name, "records": n, "MB": len(buf) / 1e6}
             for k in steps:
+                ratios = [t / r for t, r in zip(rounds[k], rounds["raw"])]
                 line[k] = min(rounds[k])
-                line[k + ":ratio"] = statistics.median(t / r for t, r in zip(rounds[k], rounds["raw"]))
+                line[k + ":ratio"] = statistics.median(ratios)
+                line[k + ":ratio_range"] = (min(ratios), max(ratios))
+                line[k + ":rounds_s"] = rounds[k]
             rows.append(line)
 
     cols = ["raw", "read", "+decode", "+swallow", "+kana", "+both", "+both(evidence)"]
@@ -146,6 +156,15 @@ def main(argv=None) -> int:
         print(f"{line['input']:14} {line['records']:7d} {line['MB']:6.1f}  " + "  ".join(f"{c:>16}" for c in cells))
     print("CPU time per record (best of %d interleaved rounds); ratio = median over rounds of the "
           "step's time / raw fastwarc iteration's time in the same round" % args.repeat)
+    print("per-round ratio range (min-max):")
+    for line in rows:
+        print(f"  {line['input']:14} " + "  ".join(
+            f"{c} {line[c + ':ratio_range'][0]:.2f}-{line[c + ':ratio_range'][1]:.2f}" for c in cols[1:]))
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump({"argv": sys.argv[1:] if argv is None else argv, "rows": rows}, f, indent=1)
     return 0
 
 

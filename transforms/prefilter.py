@@ -287,8 +287,10 @@ class RawHead:
     - the Swallow regexes run on the ASCII-lower-cased head (``bytes.lower`` touches only A–Z, so
       offsets are unchanged and the case-insensitive patterns become literal-prefix searches);
       only the title's bytes are decoded (or the head, when the title's charset is unclear);
-    - the kana test needs no decoding on an ASCII head (kana can only be numeric references
-      there); otherwise the head is decoded, never the whole page.
+    - the kana test decodes the head (never the whole page) only when its bytes cannot rule kana
+      out: an ASCII head holds kana only as references to kana code points (one regex pass);
+      a head that decodes as UTF-8 (the decoder's first choice) only as ``E3 81–83``; any other
+      head only as a byte pair that is kana in a codec the decoder may choose for it.
     UTF-16 pages are decoded first (their tags are not ASCII bytes)."""
 
     def __init__(self, raw: bytes, charset: str | None, cfg: PrefilterConfig):
