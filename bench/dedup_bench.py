@@ -2,7 +2,7 @@
 
     python bench/dedup_bench.py speed   [--docs 300]
     python bench/dedup_bench.py quality [--docs 1500]
-    python bench/dedup_bench.py scale   [--base 25000] [--workers 2]  # 1x 2x 4x 8x, a subprocess each
+    python bench/dedup_bench.py scale   [--base 25000] [--workers 2] [--weak]  # 1x 2x 4x 8x, a subprocess each
 Inputs: real Japanese pages from /work/shared/data/text (livedoor news, ABEJA CC-ja pages); near
 copies are made with bench/dedup_make_fixture.mutate (characters replaced at a given rate).
 Results are printed and written as JSON to bench/results/dedup_<cmd>.json.
@@ -261,9 +261,8 @@ def run_one(n_docs: int, workers: int) -> dict:
     n = scale_corpus(n_docs, path, seed=n_docs)
     out_dir = f"/tmp/dedup_scale_{n_docs}_out"
     t = time.time()
-    opts = ["--runner=FnApiRunner", f"--direct_num_workers={workers}"]
-    if workers > 1:
-        opts.append("--direct_running_mode=multi_processing")
+    # multi_processing even for one worker: the worker is a child process, measured apart
+    opts = ["--runner=FnApiRunner", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
     p = beam.Pipeline(options=PipelineOptions(opts))
     out = (p | beam.io.ReadFromText(path) | beam.Map(json.loads) | Dedup(DedupConfig(max_rounds=20)))
     (out["kept"] | "Ids" >> beam.Map(lambda r: r["id"])
@@ -290,10 +289,17 @@ def run_one(n_docs: int, workers: int) -> dict:
 
 
 def cmd_scale(a):
+    """Strong scaling (default): 1x 2x 4x 8x the documents on ``--workers`` workers: time and
+    rounds. ``--weak``: the workers grow with the documents (2, 4, 8, 16 for 1x..8x), so each
+    worker gets the same share: per-worker peak RSS must then stay flat. (FnApiRunner hands
+    each worker its whole share of a GroupByKey's output as one message, so on this local
+    runner per-worker memory follows the share, not the corpus; Dataflow/Flink/Spark stream
+    shuffle data in bounded chunks.)"""
     rows = []
     for mult in (1, 2, 4, 8):
+        workers = a.workers * mult if a.weak else a.workers
         r = subprocess.run([sys.executable, __file__, "scale-one", "--docs", str(a.base * mult),
-                            "--workers", str(a.workers)],
+                            "--workers", str(workers)],
                            capture_output=True, text=True, cwd=ROOT)
         line = [x for x in r.stdout.splitlines() if x.startswith("{")]
         if not line:
@@ -307,7 +313,7 @@ def cmd_scale(a):
         rows[0]["time_ratio"] = 1.0
         for row in rows[1:]:
             row["time_ratio"] = round(row["wall_s"] / rows[0]["wall_s"], 2)
-    save("scale", rows)
+    save("scale_weak" if a.weak else "scale", rows)
 
 
 def main():
@@ -317,6 +323,7 @@ def main():
     ap.add_argument("--base", type=int, default=25000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--weak", action="store_true", help="workers grow with the documents")
     a = ap.parse_args()
     if a.cmd == "scale-one":
         print(json.dumps(run_one(a.docs, a.workers)))
