@@ -22,7 +22,8 @@ Two designs for the read (issue 8):
   ``content_languages`` (crawls before CC-MAIN-2018-39 — none of Swallow v1's 21 snapshots,
   2020-40 … 2023-23 — and pages where CLD2 found no text). Everything downstream is the same.
 
-``python -m bench.cost_model [results.json] [index-results.json]`` prints the arithmetic.
+``python -m bench.cost_model [results.json] [index-results.json] [dedup-scale.json]`` prints the
+arithmetic.
 """
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ INDEX_SELECTION = {"japanese_frac": 0.05, "null_language_frac": 0.02}
 #: Read figures measured by ``bench/index_bench.py`` (used when a results file is given).
 DEFAULT_INDEX_RESULTS = "bench/results/2026-11-29-index.json"
 
+#: Dedup cost measured by ``bench/dedup_bench.py scale``: the whole Dedup stage on FnApiRunner
+#: (runner + worker CPU-seconds per document at the largest scale, Beam overhead included).
+DEFAULT_DEDUP_RESULTS = "bench/results/dedup_scale.json"
+
 #: Dataflow batch prices, us-central1, USD (list prices; FlexRS ≈ 40% off vCPU/memory).
 PRICES = {"vcpu_hour": 0.056, "gb_hour": 0.003557, "gb_per_vcpu": 3.75, "flexrs_discount": 0.4}
 
@@ -65,12 +70,18 @@ class CostModel:
     #: ranged_read_us, read_us (full-scan read alone). None: no byte scaling, no index design.
     read: dict | None = None
     selection: dict = field(default_factory=lambda: dict(INDEX_SELECTION))
+    dedup_source: str = "harness workload 3 (or the default)"
 
     def extra_inflate_us(self) -> float:
         """µs per page to inflate CC's page size beyond the measured sample's."""
         if not self.read:
             return 0.0
-        return max(0.0, CC_PAGE_BYTES - self.read["sample_bytes_per_page"]) / self.read["inflate_mb_per_s"]
+        return max(0.0, CC_PAGE_BYTES - self.read["sample_bytes_per_page"]) / self.read_mb_per_s()
+
+    def read_mb_per_s(self) -> float:
+        """MB/s (uncompressed) at which the extra bytes are read: fastwarc's rate where measured
+        (both readers hand gzip members to fastwarc), else Python zlib's inflate."""
+        return self.read.get("fastwarc_mb_per_s") or self.read["inflate_mb_per_s"]
 
     def selected_frac(self) -> float:
         return self.selection["japanese_frac"] + self.selection["null_language_frac"]
@@ -128,7 +139,7 @@ def read_figures(index_results: dict, results: dict | None = None) -> dict:
     """The read figures of :class:`CostModel` from ``bench/index_bench.py``'s results."""
     c = index_results["cpu"]
     nj = ((results or {}).get("spine") or {}).get("nonja") or {}
-    return {"inflate_mb_per_s": c["inflate_mb_per_s"],
+    return {"inflate_mb_per_s": c["inflate_mb_per_s"], "fastwarc_mb_per_s": c.get("fastwarc_mb_per_s"),
             "sample_bytes_per_page": c["uncompressed_bytes"] / c["responses"],
             "index_us_per_row": c["index_assisted"]["scan_select_us_per_row"],
             "ranged_read_us": c["index_assisted"]["ranged_read_us_per_selected_record"],
@@ -136,9 +147,12 @@ def read_figures(index_results: dict, results: dict | None = None) -> dict:
             "read_us": nj.get("read_us_per_record") or c["full_scan"]["iter_warc_us_per_response"]}
 
 
-def from_results(results: dict, index_results: dict | None = None) -> CostModel:
-    """Per-page CPU-µs from a harness results dict (spine stage rates + dedup rate), and the read
-    figures from an index bench results dict (both designs; without it, the full scan only)."""
+def from_results(results: dict, index_results: dict | None = None,
+                 dedup_scale: list | None = None) -> CostModel:
+    """Per-page CPU-µs from a harness results dict (spine stage rates + dedup rate), the read
+    figures from an index bench results dict (both designs; without it, the full scan only), and
+    the dedup rate from ``dedup_bench.py scale`` rows (preferred: 200k documents, not the
+    harness's few thousand)."""
     m = CostModel()
     if index_results:
         m.read = read_figures(index_results, results)
@@ -158,6 +172,10 @@ def from_results(results: dict, index_results: dict | None = None) -> CostModel:
             ours = [c for c in wl.get("contenders", []) if c["name"].startswith("ours") and c.get("ok") and c.get("per_cpu_s")]
             if ours:  # the largest scale measured
                 m.us_per_page["dedup"] = 1e6 / ours[-1]["per_cpu_s"]
+    if dedup_scale:
+        big = max(dedup_scale, key=lambda row: row["docs"])
+        m.us_per_page["dedup"] = 1e6 * (big["cpu_s_runner"] + big["cpu_s_workers"]) / big["docs"]
+        m.dedup_source = f"dedup_bench scale: {big['docs']:,} documents, {big['workers']} workers, runner + worker CPU"
     if spine.get("beam_overhead"):
         m.beam_overhead = spine["beam_overhead"]
     return m
@@ -171,6 +189,7 @@ def report(m: CostModel) -> dict:
     full = m.estimate()
     snap = m.estimate(m.counts["pages"] / m.counts["snapshots"])
     r = {"us_per_page": m.us_per_page, "beam_overhead": m.beam_overhead, "read": m.read,
+         "dedup_source": m.dedup_source,
          "full": full, "one_snapshot": snap, "goal_core_hours": 5000, "goal_met": full["core_hours"] <= 5000,
          "cc_page_bytes": CC_PAGE_BYTES}
     if m.read:
@@ -187,9 +206,10 @@ def render(r: dict) -> str:
     out = []
     if r.get("read"):
         rd = r["read"]
-        out.append(f"Read figures: inflate {rd['inflate_mb_per_s']:.0f} MB/s per core; sample "
+        rate = rd.get("fastwarc_mb_per_s") or rd["inflate_mb_per_s"]
+        out.append(f"Read figures: fastwarc {rate:.0f} MB/s per core (zlib alone {rd['inflate_mb_per_s']:.0f}); sample "
                    f"{rd['sample_bytes_per_page'] / 1e3:.1f} KB/page vs CC {r['cc_page_bytes'] / 1e3:.1f} KB/page "
-                   f"(CC-MAIN-2023-23: 390 TiB / 3.1 B pages) → +{(r['cc_page_bytes'] - rd['sample_bytes_per_page']) / rd['inflate_mb_per_s']:.0f} µs/page; "
+                   f"(CC-MAIN-2023-23: 390 TiB / 3.1 B pages) → +{(r['cc_page_bytes'] - rd['sample_bytes_per_page']) / rate:.0f} µs/page; "
                    f"index {rd['index_us_per_row']:.2f} µs/row; ranged read {rd['ranged_read_us']:.0f} µs/record; "
                    f"selected share {r['selected_frac']:.0%}")
     sections = [("full", "Full Swallow v1 build (63.35 B pages), design: full scan", "goal_met"),
@@ -220,4 +240,5 @@ def _load(path: str | None) -> dict | None:
 if __name__ == "__main__":
     res = _load(sys.argv[1] if len(sys.argv) > 1 else None) or {}
     index_res = _load(sys.argv[2] if len(sys.argv) > 2 else DEFAULT_INDEX_RESULTS)
-    print(render(report(from_results(res, index_res))))
+    dedup_res = _load(sys.argv[3] if len(sys.argv) > 3 else DEFAULT_DEDUP_RESULTS)
+    print(render(report(from_results(res, index_res, dedup_res))))

@@ -196,6 +196,9 @@ def cpu_costs(copies: int, rounds: int) -> dict:
         "uncompressed_bytes_per_response": round(unc / n_resp),
         "index_rows": n_rows, "index_selected": len(chosen), "index_build_cpu_s_with_cld2": round(build_s, 2),
         "inflate_mb_per_s": round(unc / 1e6 / best["inflate"], 1),
+        # fastwarc's own rate (inflate + parse, MB of uncompressed WARC per CPU-second): both
+        # readers (ReadWarc, and read_range since it hands the member to fastwarc) run at it.
+        "fastwarc_mb_per_s": round(unc / 1e6 / best["raw"], 1),
         "full_scan": {
             "raw_fastwarc_us_per_response": round(best["raw"] / n_resp * 1e6, 1),
             "raw_fastwarc_us_per_record": round(best["raw"] / n_records * 1e6, 1),
