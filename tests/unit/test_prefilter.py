@@ -84,8 +84,35 @@ def test_both_mode_skips_swallow_when_kana_decides():
     r, lid = rule("both")
     out, reason = r(rec(OLD_PAGE))
     assert reason is None and lid.calls == 0 and out["prefilter_lang_attr"] is None
-    out, reason = r(rec(EN_PAGE))  # no kana: swallow must run
-    assert reason == REASON and lid.calls == 1 and out["prefilter_lang_attr"] is False
+    out, reason = r(rec(EN_PAGE))  # no kana: swallow must run (its Latin title needs no LID)
+    assert reason == REASON and lid.calls == 0 and out["prefilter_lang_attr"] is False
+    r, lid = rule("both", title_lid_needs_cjk=False)
+    out, reason = r(rec(EN_PAGE))
+    assert reason == REASON and lid.calls == 1
+
+
+class LatinJaLid(CountingLid):
+    """lid.176's real quirk: a Latin-only title ("PHOTOGRAHY") predicted ``ja``."""
+
+    def predict(self, text, lang="ja"):
+        self.calls += 1
+        return ("ja", 0.6) if text == "PHOTOGRAHY" else super().predict(text, lang)
+
+
+@pytest.mark.parametrize("mode,evidence,calls,title_ja,passes", [
+    ("swallow", False, 1, True, True),    # the paper's rule: every title is predicted
+    ("swallow", True, 1, True, True),
+    ("both", False, 0, False, False),     # both: a kana-less page with a Latin title stays out
+    ("both", True, 1, True, False),       # evidence keeps Swallow's verdict; the decision skips
+])
+def test_title_lid_skip_defaults_per_mode(mode, evidence, calls, title_ja, passes):
+    lid = LatinJaLid()
+    r = PrefilterRule(PrefilterConfig(mode=mode, evidence=evidence), lid=lid)
+    r.setup()
+    assert r.cfg.title_lid_needs_cjk is (mode == "both")
+    out, reason = r(rec("<html><head><title>PHOTOGRAHY</title></head><body>photos</body></html>"))
+    assert lid.calls == calls and out["prefilter_title_ja"] is title_ja
+    assert (reason is None) is passes
 
 
 @pytest.mark.parametrize("title,has", [
