@@ -82,6 +82,23 @@ def test_langid_model_is_not_pickled():
 def test_langid_max_chars_reads_only_the_head():
     from transforms.langid import LangIdConfig
     text = "これは日本語の文章です。" * 5 + " This page then continues in English for a long while." * 40
-    full, _ = LangIdRule()({"text": text})
+    full, _ = LangIdRule(LangIdConfig(max_chars=None))({"text": text})
     head, _ = LangIdRule(LangIdConfig(max_chars=60))({"text": text})
     assert full["lang"] == "en" and head["lang"] == "ja"
+
+
+def test_langid_default_bound_and_whole_text_override(tmp_path):
+    import json
+
+    from pipeline import recipes
+    from transforms.langid import LangIdConfig
+
+    assert LangIdConfig().max_chars == 2000
+    assert all(recipes.get(r).langid.max_chars == 2000 for r in ("v1", "v2", "medical"))
+    f = tmp_path / "whole.json"
+    f.write_text(json.dumps({"langid": {"max_chars": None}}))  # Swallow's whole-text LID
+    assert recipes.load("v1", str(f)).langid.max_chars is None
+    # A page far longer than the bound: the prediction reads only its first 2,000 characters.
+    text = "日本語の文章です。" * 200 + " English continues here for a long while." * 500
+    out, reason = LangIdRule()({"text": text})
+    assert out["lang"] == "ja" and reason is None
