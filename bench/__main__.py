@@ -1,6 +1,6 @@
 """``python -m bench all [--size-mb 200] [--skip w3 ...]`` — the side-by-side harness (issue 8);
 ``python -m bench spine [--size-mb 100]`` — per-stage rates of our spine (spine issue §4);
-``python -m bench cost [results.json]`` — the paper-scale cost model."""
+``python -m bench cost [results.json ...]`` — the paper-scale cost model (several: medians)."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("command", choices=["all", "spine", "cost"])
-    ap.add_argument("results", nargs="?", help="results JSON (cost)")
+    ap.add_argument("results", nargs="*", help="results JSON(s) (cost; several: per-stage medians)")
     ap.add_argument("--sample", default=harness.SAMPLE, help="directory of the real WARC sample")
     ap.add_argument("--size-mb", type=float, default=200, help="replicate the sample to at least this many MB of WARC")
     ap.add_argument("--spine-size-mb", type=float, default=100, help="input of the in-process spine stage rates")
@@ -31,10 +31,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.command == "cost":
         from bench import cost_model
-        res = json.load(open(args.results)) if args.results else {}
-        print(cost_model.render(cost_model.report(cost_model.from_results(
-            res, cost_model._load(cost_model.DEFAULT_INDEX_RESULTS)))))
-        return 0
+        return cost_model.main(args.results)
     if args.command == "spine":
         args.skip = sorted(set(args.skip) | {"w1", "w2", "w3", "datatrove", "hojichar"})
         if "--size-mb" not in " ".join(argv or sys.argv):

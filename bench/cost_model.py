@@ -22,8 +22,8 @@ Two designs for the read (issue 8):
   ``content_languages`` (crawls before CC-MAIN-2018-39 — none of Swallow v1's 21 snapshots,
   2020-40 … 2023-23 — and pages where CLD2 found no text). Everything downstream is the same.
 
-``python -m bench.cost_model [results.json] [index-results.json] [dedup-scale.json]`` prints the
-arithmetic.
+``python -m bench.cost_model [results.json ...] [--index F] [--dedup F]`` prints the arithmetic
+(several harness results: per-stage medians).
 """
 from __future__ import annotations
 
@@ -181,8 +181,32 @@ def from_results(results: dict, index_results: dict | None = None,
     return m
 
 
-#: transforms/langid.py's measurement: whole text 1.23 ms/page, first 2,000 characters 0.27 ms/page.
-LANGID_MAX_CHARS_2000_FACTOR = 0.27 / 1.23
+def median_results(runs: list[dict]) -> dict:
+    """One harness results dict whose spine figures are the per-stage medians of ``runs``
+    (several ``python -m bench spine`` runs: this machine's noise is ±20% between runs, so a
+    single run can move the total by a thousand core-hours). Other keys come from the first."""
+    import statistics
+
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    spines = [r.get("spine") or {} for r in runs]
+    stages = {}
+    for sp in spines:
+        for st in sp.get("stages", []):
+            if st.get("us_per_record"):
+                stages.setdefault(st["stage"], []).append(st["us_per_record"])
+    nonja = {}
+    for sp in spines:
+        for k, v in (sp.get("nonja") or {}).items():
+            if k.endswith("_us_per_record") and v:
+                nonja.setdefault(k, []).append(v)
+    spine = dict(spines[0])
+    spine["stages"] = [{"stage": k, "us_per_record": statistics.median(v), "runs": len(v)} for k, v in stages.items()]
+    spine["nonja"] = {**(spines[0].get("nonja") or {}), **{k: statistics.median(v) for k, v in nonja.items()}}
+    out["spine"] = spine
+    out["median_of_runs"] = len(runs)
+    return out
 
 
 def report(m: CostModel) -> dict:
@@ -196,9 +220,6 @@ def report(m: CostModel) -> dict:
         idx = m.estimate(design="index")
         r.update(index_full=idx, index_one_snapshot=m.estimate(m.counts["pages"] / m.counts["snapshots"], "index"),
                  index_goal_met=idx["core_hours"] <= 5000, selected_frac=m.selected_frac())
-    # An option, not the pipeline's default (LangIdConfig.max_chars=None reads the whole text).
-    langid = next(x for x in full["rows"] if x["stage"] == "langid")
-    r["option_langid_max_chars_2000_saves_core_hours"] = langid["core_hours"] * (1 - LANGID_MAX_CHARS_2000_FACTOR)
     return r
 
 
@@ -226,8 +247,7 @@ def render(r: dict) -> str:
         out.append(f"  total {r[key]['core_hours']:,.0f} core-hours; Dataflow ${d['low_usd']:,.0f} – ${d['high_usd']:,.0f}")
         if goal:
             out.append(f"  goal ≤ 5,000 core-hours for the full build: {'met' if r[goal] else 'missed'}")
-    out.append(f"option (not a default): langid.max_chars=2000 (transforms/langid.py: 0.27 vs 1.23 ms/page, "
-               f"2 of 545 decisions changed) saves ~{r['option_langid_max_chars_2000_saves_core_hours']:,.0f} core-hours")
+    out.append(f"dedup: {r['dedup_source']}")
     return "\n".join(out)
 
 
@@ -237,8 +257,19 @@ def _load(path: str | None) -> dict | None:
     return json.load(open(path)) if path and os.path.exists(path) else None
 
 
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.cost_model")
+    ap.add_argument("results", nargs="*", help="harness results JSON(s); several: per-stage medians")
+    ap.add_argument("--index", default=DEFAULT_INDEX_RESULTS, help="bench/index_bench.py results")
+    ap.add_argument("--dedup", default=DEFAULT_DEDUP_RESULTS, help="bench/dedup_bench.py scale results")
+    a = ap.parse_args(argv)
+    runs = [json.load(open(p)) for p in a.results]
+    res = median_results(runs) if runs else {}
+    print(render(report(from_results(res, _load(a.index), _load(a.dedup)))))
+    return 0
+
+
 if __name__ == "__main__":
-    res = _load(sys.argv[1] if len(sys.argv) > 1 else None) or {}
-    index_res = _load(sys.argv[2] if len(sys.argv) > 2 else DEFAULT_INDEX_RESULTS)
-    dedup_res = _load(sys.argv[3] if len(sys.argv) > 3 else DEFAULT_DEDUP_RESULTS)
-    print(render(report(from_results(res, index_res, dedup_res))))
+    sys.exit(main())

@@ -103,9 +103,13 @@ def stage_rates(files: list[str], extract_child: bool = True) -> dict:
         rows.append(_row("extract (resiliparse, time-limited child as in the DAG)", len(ja_html), t, n_raw))
     texts = [x for x in texts if x]
 
-    preds, t = _timed(lambda x: lid.predict(x), texts)
+    from transforms.langid import LangIdConfig, LangIdRule
+
+    lid_rule = LangIdRule(LangIdConfig())  # as the DAG runs it (the first max_chars characters)
+    lid_rule.setup()
+    preds, t = _timed(lambda x: lid_rule({"text": x})[1], texts)
     rows.append(_row("langid (lid.176)", len(texts), t, n_raw))
-    ja_texts = [x for x, (top, p) in zip(texts, preds) if top == "ja" and p >= 0.5]
+    ja_texts = [x for x, reason in zip(texts, preds) if reason is None]
 
     qcfg = QualityConfig()
     measured, t = _timed(lambda x: (x, measure(x, qcfg)), ja_texts)
