@@ -115,6 +115,20 @@ def test_cost_model_from_results():
     assert "core-hours" in text and "63.35 B" in text
 
 
+def test_cost_model_median_of_runs_and_dedup_scale():
+    def run(lid, nonja):
+        return {"spine": {"stages": [{"stage": "langid (lid.176)", "us_per_record": lid}],
+                          "nonja": {"read_decode_prefilter_us_per_record": nonja}}}
+    med = cost_model.median_results([run(300.0, 400.0), run(900.0, 350.0), run(360.0, 380.0)])
+    assert med["median_of_runs"] == 3
+    scale = [{"docs": 25000, "workers": 2, "cpu_s_runner": 20.0, "cpu_s_workers": 40.0},
+             {"docs": 200000, "workers": 2, "cpu_s_runner": 150.0, "cpu_s_workers": 300.0}]
+    m = cost_model.from_results(med, dedup_scale=scale)
+    assert m.us_per_page["langid"] == 360.0 and m.us_per_page["read_decode_prefilter"] == 380.0
+    assert m.us_per_page["dedup"] == pytest.approx(1e6 * 450.0 / 200000)  # the largest scale
+    assert "200,000 documents" in cost_model.render(cost_model.report(m))
+
+
 def _results():
     return {"date": "2000-01-01", "machine": {"cores": 2, "mem_gb": 24, "loadavg_start": [1.0]},
             "input": {"summary": "test"},
