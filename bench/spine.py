@@ -142,13 +142,36 @@ def _row(stage: str, n: int, seconds: float, n_input: int) -> dict:
             "us_per_input_record": round(1e6 * seconds / n_input, 1) if n_input else None}
 
 
+def prefilter_chain(files: list[str], prefilter, decode) -> tuple[int, int]:
+    """The DAG's order on each record: read → prefilter (raw bytes) → decode of the pages it
+    keeps. Returns (response records, pages passed)."""
+    from transforms.read_warc import KEPT, SKIPPED, iter_warc
+    from transforms.records import RecordError
+
+    n = passed = 0
+    for f in files:
+        for outcome, r in iter_warc(f):
+            if outcome == SKIPPED:
+                continue
+            n += 1
+            if outcome != KEPT:
+                continue
+            try:
+                r, reason = prefilter(r)
+                if reason is None:
+                    decode(r)
+                    passed += 1
+            except RecordError:
+                continue
+    return n, passed
+
+
 def nonja_cost(files: list[str]) -> dict:
     """Per-record cost of non-Japanese records: raw iteration vs the DAG's order, read →
     prefilter (v1: Swallow's rule, on raw bytes) → decode (only pages the prefilter keeps)."""
     from transforms.decode import DecodeRule
     from transforms.prefilter import PrefilterConfig, PrefilterRule
-    from transforms.read_warc import KEPT, SKIPPED, iter_warc
-    from transforms.records import RecordError
+    from transforms.read_warc import SKIPPED, iter_warc
 
     prefilter = PrefilterRule(PrefilterConfig(mode="swallow"))
     prefilter.setup()
@@ -156,22 +179,7 @@ def nonja_cost(files: list[str]) -> dict:
     n_raw, t_raw = _best_of(lambda: raw_iterate(files), 3)
 
     def chain():
-        n = passed = 0
-        for f in files:
-            for outcome, r in iter_warc(f):
-                if outcome == SKIPPED:
-                    continue
-                n += 1
-                if outcome != KEPT:
-                    continue
-                try:
-                    r, reason = prefilter(r)
-                    if reason is None:
-                        decode(r)
-                        passed += 1
-                except RecordError:
-                    continue
-        return n, passed
+        return prefilter_chain(files, prefilter, decode)
     (n, passed), t_chain = _best_of(chain, 3)
 
     def read_only():

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping
 
 import apache_beam as beam
-from apache_beam.io import fileio
 
 from transforms.read_warc import (
-    SKIPPED, STAGE, ReadConfig, _base, _classify, _iso, _open, check_inputs, record_hash,
+    SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
+    record_hash,
 )
 from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record
 
@@ -135,23 +135,15 @@ def read_range(fh, offset: int, length: int, path: str = "", cfg: ReadConfig = R
         for rec in it:
             if rec.record_type != WarcRecordType.response:
                 raise RangeError(f"record is {str(rec.record_type).rpartition('.')[2]}, not a response")
-            h = rec.headers
-            rec_url = h.get("WARC-Target-URI", "")
-            if url is not None and rec_url != url:
-                raise RangeError(f"record is for {rec_url!r}, the index says {url!r} (stale index?)")
-            base = _base(path, offset, h.get("WARC-Record-ID", ""), rec_url, _iso(h.get("WARC-Date", "")))
-            # As _iter_fastwarc: the same reads, so the same record and outcome.
+            base = fastwarc_base(rec, path, offset)
+            if url is not None and base["url"] != url:
+                raise RangeError(f"record is for {base['url']!r}, the index says {url!r} (stale index?)")
             declared = rec.content_length
             body = rec.reader.read(cfg.max_record_bytes + 1)
             if len(body) < declared <= cfg.max_record_bytes:
                 raise RangeError(f"gzip member truncated: {len(member)} bytes hold {len(body)} of "
                                  f"{declared} declared payload bytes")
-            status = ctype = charset = None
-            if rec.is_http and rec.http_headers is not None:
-                status = rec.http_headers.status_code
-                ctype = rec.http_headers.get("Content-Type", "")
-                charset = rec.http_charset
-            outcome = _classify(base, status, ctype or "", charset, body, declared, cfg)
+            outcome = fastwarc_classify(rec, base, body, cfg)
             if next(it, None) is not None:
                 raise RangeError("more than one record in the range (length spans more than one record)")
             return outcome
@@ -272,14 +264,7 @@ class ReadWarcIndexed(beam.PTransform):
         self.cfg, self.read_cfg = cfg, read_cfg
 
     def expand(self, pbegin):
-        index_files = (
-            pbegin
-            | "IndexPatterns" >> beam.Create(self.patterns)
-            | "MatchIndex" >> fileio.MatchAll()
-            | "IndexPaths" >> beam.Map(lambda m: m.path)
-            | "DistinctIndex" >> beam.Distinct()
-            | "SpreadIndexFiles" >> beam.Reshuffle()
-        )
+        index_files = matched_files(pbegin, self.patterns, prefix="Index")
         # Filter rows where they are read; only (path, offset, length, url) of selected rows travel.
         rows = index_files | "ScanIndex" >> beam.ParDo(_ScanIndex(self.cfg)).with_outputs(
             NOT_SELECTED, SELECTED, SKIPPED, main="rows")

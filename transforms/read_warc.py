@@ -115,20 +115,41 @@ def _iter_fastwarc(path: str, cfg: ReadConfig):
                 if rec.record_type != WarcRecordType.response:
                     skipped += 1
                     continue
-                h = rec.headers
-                base = _base(path, offset, h.get("WARC-Record-ID", ""), h.get("WARC-Target-URI", ""),
-                             _iso(h.get("WARC-Date", "")))
-                declared = rec.content_length
-                body = rec.reader.read(cfg.max_record_bytes + 1)
-                status = ctype = charset = None
-                if rec.is_http and rec.http_headers is not None:
-                    status = rec.http_headers.status_code
-                    ctype = rec.http_headers.get("Content-Type", "")
-                    charset = rec.http_charset
-                yield _classify(base, status, ctype or "", charset, body, declared, cfg)
+                base = fastwarc_base(rec, path, offset)
+                yield fastwarc_classify(rec, base, rec.reader.read(cfg.max_record_bytes + 1), cfg)
     except Exception as e:  # corrupt header, broken gzip, unreadable file
         yield ERRORS, _file_error(path, offset, e)
     yield SKIPPED, skipped
+
+
+def fastwarc_base(rec, path: str, offset: int) -> dict:
+    """The provenance fields of a fastwarc response record (shared with ranged reads)."""
+    h = rec.headers
+    return _base(path, offset, h.get("WARC-Record-ID", ""), h.get("WARC-Target-URI", ""),
+                 _iso(h.get("WARC-Date", "")))
+
+
+def fastwarc_classify(rec, base: dict, body: bytes, cfg: ReadConfig):
+    """(outcome, payload) of a fastwarc response record whose payload is ``body``."""
+    status = ctype = charset = None
+    if rec.is_http and rec.http_headers is not None:
+        status = rec.http_headers.status_code
+        ctype = rec.http_headers.get("Content-Type", "")
+        charset = rec.http_charset
+    return _classify(base, status, ctype or "", charset, body, rec.content_length, cfg)
+
+
+def matched_files(pbegin, patterns: list[str], prefix: str = ""):
+    """Globs → distinct file paths (matched on the workers, so the job graph stays small for 10⁵
+    files), spread so that a file, not a worker, is the unit of work."""
+    return (
+        pbegin
+        | f"{prefix}Patterns" >> beam.Create(patterns)
+        | f"{prefix}Match" >> fileio.MatchAll()
+        | f"{prefix}Paths" >> beam.Map(lambda m: m.path)
+        | f"{prefix}Distinct" >> beam.Distinct()
+        | f"{prefix}SpreadFiles" >> beam.Reshuffle()
+    )
 
 
 def _iter_warcio(path: str, cfg: ReadConfig):
@@ -234,16 +255,7 @@ class ReadWarc(beam.PTransform):
         self.cfg = cfg
 
     def expand(self, pbegin):
-        files = (
-            pbegin
-            | "Patterns" >> beam.Create(self.patterns)
-            | "Match" >> fileio.MatchAll()
-            | "Paths" >> beam.Map(lambda m: m.path)
-            | "Distinct" >> beam.Distinct()
-            # One file per element, spread so that files (not one worker) are the unit of work.
-            | "SpreadFiles" >> beam.Reshuffle()
-        )
-        out = files | "Records" >> beam.ParDo(_ReadRecords(self.cfg)).with_outputs(
+        out = matched_files(pbegin, self.patterns) | "Records" >> beam.ParDo(_ReadRecords(self.cfg)).with_outputs(
             REJECTED, ERRORS, SKIPPED, main=KEPT
         )
         return {KEPT: out[KEPT], REJECTED: out[REJECTED], ERRORS: out[ERRORS], SKIPPED: out[SKIPPED]}
