@@ -31,7 +31,7 @@ import apache_beam as beam
 
 from transforms.read_warc import (
     SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
-    record_hash,
+    record_hash, routed,
 )
 from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record
 
@@ -240,15 +240,7 @@ class _ReadRanges(beam.DoFn):
     def process(self, kv):
         path, ranges = kv
         for outcome, payload in read_ranges(path, ranges, self.cfg):
-            if outcome == KEPT:
-                self.counters.kept()
-                yield payload
-            elif outcome == REJECTED:
-                self.counters.dropped(payload["reason"])
-                yield beam.pvalue.TaggedOutput(REJECTED, payload)
-            else:
-                self.counters.error(payload["kind"])
-                yield beam.pvalue.TaggedOutput(ERRORS, payload)
+            yield routed(self.counters, outcome, payload)
 
 
 class ReadWarcIndexed(beam.PTransform):

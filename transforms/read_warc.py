@@ -207,6 +207,19 @@ def _iso(date: str) -> str:
     return d
 
 
+def routed(counters: StageCounters, outcome: str, payload: dict):
+    """A read outcome, counted, as the element to emit: kept records on the main output,
+    rejects and errors tagged (shared by ReadWarc and the index-assisted read)."""
+    if outcome == KEPT:
+        counters.kept()
+        return payload
+    if outcome == REJECTED:
+        counters.dropped(payload["reason"])
+        return beam.pvalue.TaggedOutput(REJECTED, payload)
+    counters.error(payload["kind"])
+    return beam.pvalue.TaggedOutput(ERRORS, payload)
+
+
 class _ReadRecords(beam.DoFn):
     def __init__(self, cfg: ReadConfig):
         self.cfg = cfg
@@ -219,15 +232,8 @@ class _ReadRecords(beam.DoFn):
             if outcome == SKIPPED:
                 self.counters.inc("non_response_records", payload)
                 yield beam.pvalue.TaggedOutput(SKIPPED, (path, payload))
-            elif outcome == KEPT:
-                self.counters.kept()
-                yield payload
-            elif outcome == REJECTED:
-                self.counters.dropped(payload["reason"])
-                yield beam.pvalue.TaggedOutput(REJECTED, payload)
             else:
-                self.counters.error(payload["kind"])
-                yield beam.pvalue.TaggedOutput(ERRORS, payload)
+                yield routed(self.counters, outcome, payload)
 
 
 def check_inputs(patterns: list[str]) -> list[str]:
