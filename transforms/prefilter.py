@@ -101,7 +101,7 @@ class PrefilterConfig:
 
     ``title_lid_needs_cjk``: run the title LID only on a title (its first ``max_title_chars``)
     with a character in U+3000–9FFF, F900–FAFF or FF00–FFEF (:func:`has_lid_script`), treating
-    any other title as not Japanese. **Off by default: it changes decisions.** lid.176 calls some
+    any other title as not Japanese. In ``swallow`` mode this changes decisions: lid.176 calls some
     Latin-only strings ``ja`` (``bench/prefilter_lid_skip.py``, counts in
     ``bench/results/2026-11-29-prefilter-lid-skip.json``): of 150 distinct titles without such a
     character in all the WARC files of the shared data, 2 are top-``ja`` ("PHOTOGRAHY",
