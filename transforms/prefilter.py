@@ -39,9 +39,9 @@ from typing import Iterable, Mapping
 
 from classifiers.langid import LangId
 from transforms.decode import (
-    _META_CHARSET, WEAK_CHARSETS, DecodeConfig, is_binary, normalise_charset, sniff_utf16,
+    WEAK_CHARSETS, DecodeConfig, is_binary, meta_charset, normalise_charset, sniff_utf16,
 )
-from transforms.kana import _KANA_REF, KanaStats, kana_passes, kana_stats_text
+from transforms.kana import _KANA_REF, _KANA_UTF8, KanaStats, kana_passes, kana_stats_text
 
 # Swallow App. A, verbatim patterns.
 LANG_JA = re.compile(r"""<html[^>]*\slang\s*=\s*["']?ja""", re.IGNORECASE)
@@ -290,21 +290,32 @@ class TextHead:
         return page_title(self.text, self.cfg.scan_chars)
 
 
-_LANG_JA_LOWER = re.compile(rb"""<html[^>]*\slang\s*=\s*["']?ja""")
-_TITLE_LOWER = re.compile(rb"<title[^>]*>([^<]*)</title>")
+# Swallow's two patterns on bytes (``re.IGNORECASE`` on a bytes pattern folds ASCII only), matched
+# at the positions that :meth:`RawHead._first_tag` finds, never searched across the head.
+_LANG_JA_BYTES = re.compile(LANG_JA.pattern.encode("ascii"), re.IGNORECASE)
+_TITLE_BYTES = re.compile(TITLE.pattern.encode("ascii"), re.IGNORECASE)
+_FIRST_WINDOW = 4096  # where <html and <title sit on nearly every page
 
 
 class RawHead:
     """The prefilter's three tests on raw bytes, before Decode (the DAG's order), so that the
-    ~95% of pages dropped here never pay for decoding the whole page:
+    ~95% of pages dropped here never pay for decoding the whole page.
 
-    - the Swallow regexes run on the ASCII-lower-cased head (``bytes.lower`` touches only A–Z, so
-      offsets are unchanged and the case-insensitive patterns become literal-prefix searches);
-      only the title's bytes are decoded (or the head, when the title's charset is unclear);
+    What a dropped page costs is what matters (it is most of a crawl), and on it every test must
+    fail, so every search runs to its end. In CPython a search that fails costs ~25 us per 32 KiB
+    (``bytes.find`` of a tag, a regex, ``bytes.lower``), except a one-byte search (``memchr``,
+    ~1 us) and ``isascii`` (~2 us). Hence:
+
+    - the tag tests find ``<html``/``<title`` in their two common spellings with ``bytes.find``
+      (first in the first 4 KiB, where nearly every page has them, then in the rest) and match
+      Swallow's patterns case-insensitively *at* that position; only a head with neither
+      spelling is lower-cased, to find a mixed-case tag, as :func:`has_lang_ja` and
+      :func:`page_title` do on text. Only the title's bytes are decoded (or the head, when the
+      title's charset is unclear);
     - the kana test decodes the head (never the whole page) only when its bytes cannot rule kana
       out: an ASCII head holds kana only as references to kana code points (one regex pass);
-      a head that decodes as UTF-8 (the decoder's first choice) only as ``E3 81–83``; any other
-      head only as a byte pair that is kana in a codec the decoder may choose for it.
+      a head that decodes as UTF-8 (the decoder's first choice) only as ``E3 81 81``–``E3 83 BA``;
+      any other head only as a byte pair that is kana in a codec the decoder may choose for it.
     UTF-16 pages are decoded first (their tags are not ASCII bytes)."""
 
     def __init__(self, raw: bytes, charset: str | None, cfg: PrefilterConfig):
@@ -332,41 +343,40 @@ class RawHead:
             self._text = TextHead(text, self.cfg)
         return self._text
 
-    def _lower(self, need: bytes) -> bytes:
-        """The ASCII-lower-cased head, lowered lazily: the first 4 KiB (where ``<html`` and
-        ``<title`` sit on nearly every page), and all of it only when ``need`` is not there."""
-        if self._low is None or (len(self._low) < self._scan and need not in self._low):
-            size = 4096 if self._low is None else self._scan
-            self._low = self.head[: min(size, self._scan)].lower()
-            if need not in self._low and len(self._low) < self._scan:
-                self._low = self.head[: self._scan].lower()
-        return self._low
+    def _first_tag(self, tag: bytes, start: int = 0) -> int:
+        """Offset of the first ``tag`` (lower case, e.g. ``b"<title"``) at or after ``start`` in
+        the scanned head, in any case; -1 if none. The two common spellings are found with
+        ``bytes.find``; a mixed-case one (``<Title``) only when neither occurs, as
+        :func:`_tag_starts` does on text."""
+        head, end = self.head, self._scan
+        upper = tag.upper()
+        lo = start
+        for hi in (min(start + _FIRST_WINDOW, end), end):
+            i = head.find(tag, lo, hi)
+            j = head.find(upper, lo, i + len(tag) - 1 if i >= 0 else hi)
+            if j >= 0:
+                return j
+            if i >= 0:
+                return i
+            if hi == end:
+                break
+            lo = max(start, hi - len(tag) + 1)  # a tag across the window's edge
+        if self._low is None:
+            self._low = head[:end].lower()
+        return self._low.find(tag, start, end)
 
     def _meta_charset(self) -> str | None:
-        """:func:`transforms.decode.meta_charset` of the head (its first 4 KiB), on the lowered
-        prefix the tag tests share, instead of lowering it a second time."""
-        scan = _META_SCAN
-        if len(self.head) > self._scan and self._scan < scan:  # _lower stops at scan_chars
-            from transforms.decode import meta_charset
-
-            return meta_charset(self.head, scan)
-        if self._low is None:  # the 4 KiB prefix that _lower starts with
-            self._low = self.head[: min(4096, self._scan)].lower()
-        low = self._low
-        if low.find(b"charset", 0, scan) < 0:
-            return None
-        m = _META_CHARSET.search(low, 0, scan)
-        return self.head[m.start(1) : m.end(1)].decode("ascii", "ignore") if m else None
+        """:func:`transforms.decode.meta_charset` of the head, as the decoder reads it."""
+        return meta_charset(self.head, _META_SCAN)
 
     def declared(self) -> str | None:
-        """The page's own charset claim (HTTP header, else ``<meta>``), if a strong one."""
+        """The page's own charset claim (HTTP header, else ``<meta>``), if a strong one; the
+        ``<meta>`` is only looked for when the header has no strong claim."""
         if self._declared is False:
-            self._declared = None
-            for name in (self.charset, self._meta_charset()):
-                cs = normalise_charset(name)
-                if cs and cs not in WEAK_CHARSETS:
-                    self._declared = cs
-                    break
+            cs = normalise_charset(self.charset)
+            if not cs or cs in WEAK_CHARSETS:
+                cs = normalise_charset(self._meta_charset())
+            self._declared = cs if cs and cs not in WEAK_CHARSETS else None
         return self._declared
 
     def kana_stats(self) -> KanaStats:
@@ -379,20 +389,18 @@ class RawHead:
         head = self.head
         if self.tags_in_bytes:
             if head.isascii():
-                if not self._esc and not is_binary(head, _DECODE.binary_scan_bytes, _DECODE.max_control_frac):
-                    # What decoding would give: the same ASCII text, whose kana can only be
-                    # references to kana code points in the window (one literal-prefix regex
-                    # pass; ``b"&#" in head`` alone cost twice as much).
-                    end = min(len(head), self.cfg.kana_window)
-                    if _KANA_REF.search(head, 0, end) is None:
-                        return KanaStats(0, 0, end)
-                elif b"&#" not in head:
-                    return KanaStats(0, 0, len(head))
+                # Decoding gives the same ASCII text (ESC without ``ESC $`` switches to JIS-Roman,
+                # no kana), whose kana can only be references to kana code points in the window:
+                # one literal-prefix regex pass (``b"&#" in head`` alone cost twice as much). A
+                # binary head with one is decoded, and the decoder raises, as on the text path.
+                end = min(len(head), self.cfg.kana_window)
+                if _KANA_REF.search(head, 0, end) is None:
+                    return KanaStats(0, 0, end)
             else:
                 leads = kana_leads(self.declared())
                 if not any(b in head for b in leads):
                     return KanaStats(0, 0, len(head))
-                if leads == (b"\xe3",) and not _KANA_UTF8_LEAD.search(head):
+                if leads == (b"\xe3",) and not _KANA_UTF8.search(head):
                     return KanaStats(0, 0, len(head))
                 if leads != (b"\xe3",):
                     if self._utf8_without_kana():
@@ -417,7 +425,7 @@ class RawHead:
         except UnicodeDecodeError:
             return False
         self._text, self.codec = TextHead(text, self.cfg), "utf_8"
-        return b"\xe3" not in head or not _KANA_UTF8_LEAD.search(head)
+        return b"\xe3" not in head or not _KANA_UTF8.search(head)
 
     def _codec_is_pending(self) -> bool:
         return self._text is None
@@ -453,23 +461,22 @@ class RawHead:
             return self._decoded().has_lang_ja()
         # The document's own <html> start tag (the first one): later "<html" strings are quoted
         # in scripts or comments, and scanning for them would cost a pass over every page.
-        low = self._lower(b"<html")
-        i = low.find(b"<html")
-        if i >= 0 and low.find(b">", i) < 0 and len(low) < self._scan:  # tag cut by the 4 KiB prefix
-            low = self._low = self.head[: self._scan].lower()
-        return i >= 0 and _LANG_JA_LOWER.match(low, i) is not None
+        i = self._first_tag(b"<html")
+        return i >= 0 and _LANG_JA_BYTES.match(self.head, i, self._scan) is not None
 
     def title(self) -> str:
         if not self.tags_in_bytes:
             return self._decoded().title()
-        low = self._lower(b"<title")
-        m = _TITLE_LOWER.search(low)
-        if not m and len(low) < self._scan:  # a title running past the 4 KiB prefix
-            low = self._low = self.head[: self._scan].lower()
-            m = _TITLE_LOWER.search(low)
-        if not m:
+        head, end = self.head, self._scan
+        i = self._first_tag(b"<title")
+        while i >= 0:
+            m = _TITLE_BYTES.match(head, i, end)
+            if m:
+                break
+            i = self._first_tag(b"<title", i + 1)
+        else:
             return ""
-        raw_title = self.head[m.start(1) : m.end(1)]
+        raw_title = head[m.start(1) : m.end(1)]
         text = (raw_title.decode("ascii") if raw_title.isascii()
                 else _decode_title(raw_title, self.declared()))
         if text is None:
@@ -496,7 +503,6 @@ def kana_leads(declared: str | None) -> tuple[bytes, ...]:
     return _TRIAL_LEADS + _EXTRA_LEADS.get(declared or "", ())
 
 
-_KANA_UTF8_LEAD = re.compile(rb"\xe3[\x81-\x83]")
 
 # Byte pairs that decode to kana (U+3041–3096, 30A1–30FA), per lead byte, as trail ranges;
 # found by decoding every two-byte sequence (tests/unit/test_prefilter.py checks them again).
