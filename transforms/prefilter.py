@@ -34,7 +34,6 @@ import csv
 import html as htmllib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable, Mapping
 
 from classifiers.langid import LangId
@@ -380,42 +379,44 @@ class RawHead:
         return self._declared
 
     def kana_stats(self) -> KanaStats:
-        """Exact kana count, decoding the head only when the bytes cannot rule kana out: an
-        ASCII head holds kana only as numeric references (ISO-2022-JP was decoded in
-        ``__init__``); a head without any lead byte that kana needs in the charsets the decoder
-        may choose for it (:func:`kana_leads`, one memchr each) holds none. The CJK count, as on decoded text, is only
-        taken once kana is seen. A head whose declaration is wrong is still decoded whenever the
-        lead byte occurs, and the decoder then finds the real charset."""
-        head = self.head
-        if self.tags_in_bytes:
-            if head.isascii():
-                # Decoding gives the same ASCII text (ESC without ``ESC $`` switches to JIS-Roman,
-                # no kana), whose kana can only be references to kana code points in the window:
-                # one literal-prefix regex pass (``b"&#" in head`` alone cost twice as much). A
-                # binary head with one is decoded, and the decoder raises, as on the text path.
-                end = min(len(head), self.cfg.kana_window)
-                if _KANA_REF.search(head, 0, end) is None:
-                    return KanaStats(0, 0, end)
-            else:
-                leads = kana_leads(self.declared())
-                if not any(b in head for b in leads):
-                    return KanaStats(0, 0, len(head))
-                if leads == (b"\xe3",) and not _KANA_UTF8.search(head):
-                    return KanaStats(0, 0, len(head))
-                if leads != (b"\xe3",):
-                    if self._utf8_without_kana():
-                        return KanaStats(0, 0, min(len(self._text.text), self.cfg.kana_window))
-                    if self._codec_is_pending() and self._no_kana_pair():
-                        return KanaStats(0, 0, len(head))
-        decoded = self._decoded()
-        if self.codec in _SINGLE_BYTE and b"&#" not in head:
-            return KanaStats(0, 0, len(head))  # a single-byte charset has no kana to decode
-        return decoded.kana_stats()
+        """The kana test's counts, decoding the head only when its bytes cannot settle the
+        decision. The counts are those of the decoded head (:meth:`TextHead.kana_stats`),
+        except that a head whose bytes cannot hold ``min_kana`` kana in any charset the decoder
+        may choose gives ``(0, 0)`` without decoding: the decision (fail) is the same. In order:
 
-    def _utf8_without_kana(self) -> bool:
+        - an ASCII head holds kana only as references to kana code points (ISO-2022-JP, whose
+          ``ESC $`` hides kana in ASCII bytes, was decoded in ``__init__``): one regex pass;
+        - a head that declares UTF-8 is trusted for this test: kana is ``E3 81 81``–``E3 83 BA``;
+        - any other head: at most :meth:`_kana_bound` kana, so fewer than ``min_kana`` such
+          byte pairs settle it; else, if it is valid UTF-8 (the decoder's first choice), the
+          UTF-8 kana sequences are searched in its bytes; else the head is decoded."""
+        head = self.head
+        if not self.tags_in_bytes:
+            return self._decoded().kana_stats()
+        if head.isascii():
+            # Decoding gives the same ASCII text (ESC without ``ESC $`` switches to JIS-Roman,
+            # no kana): one literal-prefix regex pass (``b"&#" in head`` alone cost twice as
+            # much). A binary head with a kana reference is decoded, and the decoder raises.
+            end = min(len(head), self.cfg.kana_window)
+            if _KANA_REF.search(head, 0, end) is None:
+                return KanaStats(0, 0, end)
+            return self._decoded().kana_stats()
+        if self.declared() != "utf_8":
+            bound = self._kana_bound()
+            if bound is not None and bound < self.cfg.min_kana:
+                return KanaStats(0, 0, len(head))
+            if not self._utf8_text():
+                decoded = self._decoded()
+                if self.codec in _SINGLE_BYTE:  # no kana in any single-byte charset
+                    return KanaStats(0, 0, len(head))
+                return decoded.kana_stats()
+        if b"\xe3" not in head or _KANA_UTF8.search(head) is None:
+            return KanaStats(0, 0, len(head))
+        return self._decoded().kana_stats()
+
+    def _utf8_text(self) -> bool:
         """Whether the decoder takes the head as UTF-8 (valid UTF-8, no BOM, not binary: it
-        tries UTF-8 before any declaration) and it has no kana lead sequence: then the kana
-        count is 0 without scanning the decoded text. Keeps the decoded head for later tests."""
+        tries UTF-8 before any declaration); if so, keeps the decoded head for later tests."""
         head = self.head
         if head.startswith(b"\xef\xbb\xbf") or is_binary(head, _DECODE.binary_scan_bytes,
                                                          _DECODE.max_control_frac):
@@ -425,36 +426,43 @@ class RawHead:
         except UnicodeDecodeError:
             return False
         self._text, self.codec = TextHead(text, self.cfg), "utf_8"
-        return b"\xe3" not in head or not _KANA_UTF8.search(head)
+        return True
 
-    def _codec_is_pending(self) -> bool:
-        return self._text is None
-
-    def _no_kana_pair(self) -> bool:
-        """Whether no codec the decoder may choose for the head can give it a kana: no byte pair
-        that is kana in any of them occurs (:data:`_KANA_PAIRS`; one literal-prefix search per
-        lead byte present). The decoder's candidates: UTF-8, CP932, EUC-JP, ISO-2022-JP (no kana
-        without ``ESC $``, which sends the head down the decoded path), the strong
-        declarations of the header and the ``<meta>`` (both, as :func:`decode_html` tries them),
-        single-byte charsets (no kana). An unknown declaration, or a binary head (the decoder
-        raises on it), answers False: decode as before."""
-        head = self.head
-        if is_binary(head, _DECODE.binary_scan_bytes, _DECODE.max_control_frac):
-            return False
-        pairs = dict(_TRIAL_PAIRS)
+    def _kana_bound(self) -> int | None:
+        """At most how many kana decoding the head can give, counted up to ``min_kana``: the
+        most byte pairs that are kana in any one codec the decoder may choose (:data:`_PAIRS`):
+        UTF-8, CP932 and EUC-JP (its trial order; ISO-2022-JP has no kana without ``ESC $``,
+        which sends the head down the decoded path), the strong declarations of the header and
+        the ``<meta>`` (both, as :func:`decode_html` tries them); single-byte charsets have none.
+        Each kana of the decoded text starts at a distinct offset where such a pair occurs, so
+        the count bounds it whichever codec wins. ``None`` for a declaration without a pair
+        table (JIS X 0213, GB18030, ...): decode. One ``memchr`` per lead byte, and a search
+        only for the lead bytes present, stopping at ``min_kana``."""
+        head, cap = self.head, self.cfg.min_kana
+        tables = [_PAIRS["utf_8"], _PAIRS["cp932"], _PAIRS["euc_jp"]]
         for name in (self.charset, self._meta_charset()):
             cs = normalise_charset(name)
             if cs is None or cs in WEAK_CHARSETS or cs in _SINGLE_BYTE or cs in _TRIAL_CODECS:
                 continue
-            extra = _EXTRA_PAIRS.get(cs)
-            if extra is None:
-                return False
-            for lead, trail in extra.items():
-                pairs[lead] = pairs.get(lead, ()) + (trail,)
-        for lead, trails in pairs.items():
-            if lead in head and _pair_regex(lead, trails).search(head):
-                return False
-        return True
+            table = _PAIRS.get(cs)
+            if table is None:
+                return None
+            tables.append(table)
+        best = 0
+        for table in tables:
+            n = 0
+            for lead, pair in table:
+                pos = head.find(lead)
+                while pos >= 0 and n < cap:
+                    m = pair.search(head, pos)
+                    if m is None:
+                        break
+                    n += 1
+                    pos = m.start() + 1
+            if n >= cap:
+                return n
+            best = max(best, n)
+        return best
 
     def has_lang_ja(self) -> bool:
         if not self.tags_in_bytes:
@@ -486,48 +494,25 @@ class RawHead:
         return " ".join(htmllib.unescape(text).split())
 
 
-# Kana needs one of these lead bytes in the charset the decoder may choose: UTF-8 E3 (81–83
-# follow), Shift_JIS 82/83, EUC-JP and GB2312 rows A4/A5, EUC-KR rows AA/AB, Big5 C6/C7. An
-# undeclared page may be decoded as UTF-8, CP932 or EUC-JP (the trial order); a declared one as
-# UTF-8 (valid UTF-8 wins) or its charset, or, if that fails strictly, the trial order.
-_TRIAL_LEADS = (b"\xe3", b"\x82", b"\x83", b"\xa4", b"\xa5")
-_EXTRA_LEADS = {"euc_kr": (b"\xaa", b"\xab"), "cp949": (b"\xaa", b"\xab"),
-                "big5": (b"\xc6", b"\xc7"), "cp950": (b"\xc6", b"\xc7"), "big5hkscs": (b"\xc6", b"\xc7")}
-# A page that declares UTF-8 is trusted for this test: kana needs E3 then.
-_KANA_LEADS = {"utf_8": (b"\xe3",)}
-
-
-def kana_leads(declared: str | None) -> tuple[bytes, ...]:
-    if declared in _KANA_LEADS:
-        return _KANA_LEADS[declared]
-    return _TRIAL_LEADS + _EXTRA_LEADS.get(declared or "", ())
-
-
-
-# Byte pairs that decode to kana (U+3041–3096, 30A1–30FA), per lead byte, as trail ranges;
-# found by decoding every two-byte sequence (tests/unit/test_prefilter.py checks them again).
-# UTF-8 is E3 81–83 then a continuation byte; EUC-JP's three-byte JIS X 0212 has no kana.
+# Byte pairs that decode to kana (U+3041–3096, 30A1–30FA), per codec, as lead byte → trail
+# range; found by decoding every two-byte sequence (tests/unit/test_prefilter.py checks them
+# again). UTF-8 kana is E3 81–83 then a continuation byte; EUC-JP's three-byte JIS X 0212 has
+# no kana; GB2312 has the kana rows of EUC-JP, EUC-KR (KS X 1001) has them in rows AA/AB.
 _TRIAL_CODECS = frozenset({"utf_8", "cp932", "euc_jp", "iso2022_jp"})
-_TRIAL_PAIRS = {
-    b"\xe3": (rb"[\x81-\x83]",),      # UTF-8
-    b"\x82": (rb"[\x9f-\xf1]",),      # CP932 hiragana
-    b"\x83": (rb"[\x40-\x96]",),      # CP932 katakana
-    b"\xa4": (rb"[\xa1-\xf3]",),      # EUC-JP hiragana (GB2312 the same)
-    b"\xa5": (rb"[\xa1-\xf6]",),      # EUC-JP katakana
-}
-_GB = {b"\xa4": rb"[\xa1-\xf3]", b"\xa5": rb"[\xa1-\xf6]"}
-_KS = {b"\xaa": rb"[\xa1-\xf3]", b"\xab": rb"[\xa1-\xf6]"}
-_BIG5 = {b"\xc6": rb"[\xa5-\xfe]", b"\xc7": rb"[\x40-\xb0]"}
-_EXTRA_PAIRS = {
-    "gb2312": _GB, "gbk": _GB, "euc_kr": _KS, "cp949": _KS, "big5": _BIG5, "cp950": _BIG5,
+_EUCJP_PAIRS = {b"\xa4": rb"[\xa1-\xf3]", b"\xa5": rb"[\xa1-\xf6]"}
+_KS_PAIRS = {b"\xaa": rb"[\xa1-\xf3]", b"\xab": rb"[\xa1-\xf6]"}
+_BIG5_PAIRS = {b"\xc6": rb"[\xa5-\xfe]", b"\xc7": rb"[\x40-\xb0]"}
+_SJIS_PAIRS = {b"\x82": rb"[\x9f-\xf1]", b"\x83": rb"[\x40-\x96]"}
+PAIR_TABLES = {
+    "utf_8": {b"\xe3": rb"[\x81-\x83]"},
+    "cp932": _SJIS_PAIRS, "shift_jis": _SJIS_PAIRS,
+    "euc_jp": _EUCJP_PAIRS, "gb2312": _EUCJP_PAIRS, "gbk": _EUCJP_PAIRS,
+    "euc_kr": _KS_PAIRS, "cp949": _KS_PAIRS,
+    "big5": _BIG5_PAIRS, "cp950": _BIG5_PAIRS,
     "big5hkscs": {b"\xc6": rb"[\xe7-\xfe]", b"\xc7": rb"[\x40-\xf2]"},
-    "shift_jis": {b"\x82": rb"[\x9f-\xf1]", b"\x83": rb"[\x40-\x96]"},
-}  # any other declaration (JIS X 0213 codecs have kana elsewhere, GB18030, ...): decode
-
-
-@lru_cache(maxsize=64)
-def _pair_regex(lead: bytes, trails: tuple[bytes, ...]) -> re.Pattern:
-    return re.compile(re.escape(lead) + b"(?:" + b"|".join(trails) + b")")
+}  # any other multi-byte declaration (JIS X 0213 codecs have kana elsewhere, GB18030, ...): decode
+_PAIRS = {cs: tuple((lead, re.compile(re.escape(lead) + trail)) for lead, trail in table.items())
+          for cs, table in PAIR_TABLES.items()}
 
 _DECODE = DecodeConfig()  # the head is decoded with the defaults (:func:`_decode_head_codec`)
 _META_SCAN = 4096  # :func:`transforms.decode.meta_charset`'s default scan
