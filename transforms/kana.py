@@ -32,8 +32,9 @@ Two inputs:
   window is re-encoded to UTF-8 and counted with one bytes regex, in growing chunks (1 Ki, 2 Ki,
   ...) that stop as soon as the decision is made; an ASCII string is answered in O(1). On the
   sample this beat ``re.findall`` over the ``str`` (~2.5x) and ``bytes.count`` of the lead pairs
-  (slow on kana-dense text). CPU per record, prefilter only: non-Japanese pages 54 us (Swallow's
-  rule: 112 us, both: 140 us), Japanese pages 37 us (Swallow: 27 us).
+  (slow on kana-dense text). In the DAG the prefilter runs on raw bytes and decodes a head only
+  when its bytes cannot settle the test (:class:`transforms.prefilter.RawHead`); what each mode
+  costs is measured by ``bench/prefilter_bench.py``.
 
 Numeric character references (``&#12354;``, ``&#x30A2;``) are counted on pure-ASCII pages that
 hold a reference to a kana code point: some pages write all their Japanese as references (the

@@ -19,7 +19,9 @@ for every mode from one run (:func:`prefilter_pr`):
 - ``prefilter_lang_attr`` (bool): the ``<html lang=ja>`` test;
 - ``prefilter_title_ja`` (bool): the title LID test;
 - ``prefilter_kana`` (int): kana count, ``prefilter_cjk`` (int): Han + Hangul count in the window
-  (the kana test passes iff :func:`transforms.kana.kana_passes` holds on them).
+  (the kana test passes iff :func:`transforms.kana.kana_passes` holds on them). Both are 0 when
+  the raw bytes show that the head cannot hold ``min_kana`` kana (:meth:`RawHead.kana_stats`):
+  exact for the decision, not for counts below ``min_kana``.
 
 A field is ``None`` when the test was not run because it could not change the decision in this
 mode (cost: in ``kana`` mode the title LID never runs; in ``both`` a page with kana skips the
@@ -410,7 +412,7 @@ class RawHead:
                 if self.codec in _SINGLE_BYTE:  # no kana in any single-byte charset
                     return KanaStats(0, 0, len(head))
                 return decoded.kana_stats()
-        if b"\xe3" not in head or _KANA_UTF8.search(head) is None:
+        if not has_utf8_kana(head):
             return KanaStats(0, 0, len(head))
         return self._decoded().kana_stats()
 
@@ -492,6 +494,22 @@ class RawHead:
             # decode as CP932): decode the head, whose charset decoding is reliable.
             return self._decoded().title()
         return " ".join(htmllib.unescape(text).split())
+
+
+def has_utf8_kana(b: bytes, probes: int = 16) -> bool:
+    """Whether UTF-8 bytes hold a kana (``E3 81 81``–``E3 83 BA``). Chinese pages have ``E3``
+    only for their punctuation (U+3000–303F), a few times per page: one ``memchr`` to each and
+    an anchored match there beats a regex pass over the head (~12–19 us per 32 KiB, and a
+    two-byte ``bytes.find`` ~35 us); after ``probes`` of them, the regex takes the rest."""
+    i = b.find(b"\xe3")
+    while i >= 0:
+        if _KANA_UTF8.match(b, i):
+            return True
+        probes -= 1
+        if probes == 0:
+            return _KANA_UTF8.search(b, i + 1) is not None
+        i = b.find(b"\xe3", i + 1)
+    return False
 
 
 # Byte pairs that decode to kana (U+3041–3096, 30A1–30FA), per codec, as lead byte → trail

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -92,24 +93,29 @@ def _open(path: str):
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
-def iter_warc(path: str, cfg: ReadConfig = ReadConfig()) -> Iterator[tuple[str, dict | int]]:
+def iter_warc(path: str, cfg: ReadConfig = ReadConfig(), stream=None) -> Iterator[tuple[str, dict | int]]:
     """Yield ``(outcome, payload)``: outcome kept/rejected/errors with a record dict, or
-    ``("skipped", n)`` once at the end with the number of non-response records."""
+    ``("skipped", n)`` once at the end with the number of non-response records. ``stream``: an
+    open binary stream to read instead of opening ``path`` (which still names the records)."""
     try:
         from fastwarc.warc import ArchiveIterator  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only where fastwarc has no wheel
-        yield from _iter_warcio(path, cfg)
+        yield from _iter_warcio(path, cfg, stream)
         return
-    yield from _iter_fastwarc(path, cfg)
+    yield from _iter_fastwarc(path, cfg, stream)
 
 
-def _iter_fastwarc(path: str, cfg: ReadConfig):
+def _opened(path: str, stream):
+    return nullcontext(stream) if stream is not None else _open(path)
+
+
+def _iter_fastwarc(path: str, cfg: ReadConfig, stream=None):
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     skipped = 0
     offset = 0
     try:
-        with _open(path) as fh:
+        with _opened(path, stream) as fh:
             for rec in ArchiveIterator(fh, parse_http=True):
                 offset = rec.stream_pos
                 if rec.record_type != WarcRecordType.response:
@@ -152,13 +158,13 @@ def matched_files(pbegin, patterns: list[str], prefix: str = ""):
     )
 
 
-def _iter_warcio(path: str, cfg: ReadConfig):
+def _iter_warcio(path: str, cfg: ReadConfig, stream=None):
     from warcio.archiveiterator import ArchiveIterator
 
     skipped = 0
     offset = 0
     try:
-        with _open(path) as fh:
+        with _opened(path, stream) as fh:
             it = ArchiveIterator(fh)
             for rec in it:
                 offset = it.get_record_offset()

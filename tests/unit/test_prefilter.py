@@ -457,3 +457,14 @@ def test_raw_tag_tests_match_the_text_path(page, charset):
     assert raw.tags_in_bytes
     assert raw.has_lang_ja() == text.has_lang_ja()
     assert raw.title() == text.title()
+
+
+@pytest.mark.parametrize("text,has", [
+    ("", False), ("plain ascii", False), ("中文。、「」・ー", False), ("中文。" * 40 + "の", True),
+    ("ぁ", True), ("ゖ", True), ("ァ", True), ("ヺ", True), ("゛゜ゝゞ", False), ("ヿ", False),
+    ("。" * 15 + "カ", True), ("。" * 16 + "カ", True), ("。" * 17 + "カ", True), ("。" * 40, False),
+])
+def test_has_utf8_kana(text, has):
+    b = text.encode("utf-8")
+    assert _pf.has_utf8_kana(b) == has == any(is_kana(c) for c in text)
+    assert _pf.has_utf8_kana(b, probes=1) == has

@@ -47,6 +47,21 @@ def test_record_fields():
     assert isinstance(rec["html"], bytes) and rec["html_bytes"] == len(rec["html"])
 
 
+@pytest.mark.parametrize("reader", ["fastwarc", "warcio"])
+def test_an_open_stream_reads_like_its_path(reader, monkeypatch):
+    import io
+
+    from transforms import read_warc
+
+    path = SAMPLE_WARCS[1]
+    if reader == "warcio":  # what iter_warc falls back to where fastwarc has no wheel
+        monkeypatch.setattr(read_warc, "_iter_fastwarc", read_warc._iter_warcio)
+    with open(path, "rb") as f:
+        from_stream = list(iter_warc(path, stream=io.BytesIO(f.read())))
+    from_path = list(iter_warc(path))
+    assert from_stream == from_path and len(from_path) > 10
+
+
 def test_real_crawler_files_read_without_crash():
     for p in sorted(REAL.iterdir()):
         got, msgs = outcomes(p)
