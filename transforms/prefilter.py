@@ -319,6 +319,9 @@ class RawHead:
       any other head only as a byte pair that is kana in a codec the decoder may choose for it.
     UTF-16 pages are decoded first (their tags are not ASCII bytes)."""
 
+    __slots__ = ("cfg", "charset", "head", "_text", "_low", "codec", "_declared", "_scan", "_esc",
+                 "tags_in_bytes")
+
     def __init__(self, raw: bytes, charset: str | None, cfg: PrefilterConfig):
         self.cfg, self.charset = cfg, charset
         self.head = _cut_head(raw, cfg.head_bytes)
