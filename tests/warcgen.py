@@ -6,8 +6,10 @@ import uuid
 
 
 def response(url: str, body: bytes, content_type: str = "text/html", date: str = "2020-01-01T00:00:00Z",
-             record_id: str | None = None, status: str = "200 OK", declared_len: int | None = None) -> bytes:
-    http = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n\r\n".encode() + body
+             record_id: str | None = None, status: str = "200 OK", declared_len: int | None = None,
+             headers: dict[str, str] | None = None) -> bytes:
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    http = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{extra}\r\n".encode() + body
     rid = record_id or f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url + date)}>"
     length = len(http) if declared_len is None else declared_len
     head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: {rid}\r\nWARC-Target-URI: {url}\r\n"

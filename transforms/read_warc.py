@@ -10,6 +10,7 @@ records (warcinfo, request, metadata, revisit) are counted apart, per file, as `
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ def _base(path: str, offset: int, record_id: str, url: str, date: str) -> dict:
 
 
 def _classify(base: dict, status: int | None, content_type: str, charset: str | None,
-              body: bytes, declared_len: int | None, cfg: ReadConfig):
-    """(outcome, payload) for one response record: outcome in kept/rejected/errors."""
+              body: bytes, declared_len: int | None, cfg: ReadConfig, codings: tuple[str, ...] = ()):
+    """(outcome, payload) for one response record: outcome in kept/rejected/errors. ``codings``:
+    the HTTP transfer and content codings still on ``body`` (:func:`http_codings`)."""
     base["html_bytes"] = len(body)
     if declared_len is not None and len(body) > cfg.max_record_bytes:
         return ERRORS, error_record(base, STAGE, "record_too_large",
@@ -78,6 +80,12 @@ def _classify(base: dict, status: int | None, content_type: str, charset: str | 
     if declared_len is not None and len(body) < declared_len:
         return ERRORS, error_record(base, STAGE, "truncated_record",
                                     f"payload has {len(body)} of {declared_len} declared bytes (truncated file or malformed HTTP headers)")
+    if codings:
+        try:
+            body = undo_http_codings(body, codings, cfg.max_record_bytes)
+        except CodingError as e:
+            return ERRORS, error_record(base, STAGE, e.kind, str(e))
+        base["html_bytes"] = len(body)
     ctype = (content_type or "").split(";")[0].strip().lower()
     if cfg.only_2xx and status is not None and not (200 <= status < 300):
         return REJECTED, reject_record(base, STAGE, "http_status_v1")
@@ -136,13 +144,148 @@ def fastwarc_base(rec, path: str, offset: int) -> dict:
 
 
 def fastwarc_classify(rec, base: dict, body: bytes, cfg: ReadConfig):
-    """(outcome, payload) of a fastwarc response record whose payload is ``body``."""
+    """(outcome, payload) of a fastwarc response record whose payload is ``body``. fastwarc
+    leaves the HTTP transfer and content codings on the payload (warcio removes them), so they
+    are undone here: same record, same page, whichever reader."""
     status = ctype = charset = None
+    codings: tuple[str, ...] = ()
     if rec.is_http and rec.http_headers is not None:
-        status = rec.http_headers.status_code
-        ctype = rec.http_headers.get("Content-Type", "")
+        h = rec.http_headers
+        status = h.status_code
+        ctype = h.get("Content-Type", "")
         charset = rec.http_charset
-    return _classify(base, status, ctype or "", charset, body, rec.content_length, cfg)
+        codings = http_codings(h.get("Transfer-Encoding"), h.get("Content-Encoding"))
+    return _classify(base, status, ctype or "", charset, body, rec.content_length, cfg, codings)
+
+
+# --- HTTP transfer and content codings (RFC 9112 §7, RFC 9110 §8.4) -------------------------
+# Common Crawl stores payloads decoded and renames the headers (X-Crawler-Content-Encoding), so
+# its records have none; wget, wpull, pywb and Heritrix WARCs keep chunked and gzip payloads.
+class CodingError(ValueError):
+    """A payload that its declared codings cannot undo; ``kind`` is the error's reason code."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+_CODING_ALIASES = {"x-gzip": "gzip", "x-deflate": "deflate", "x-brotli": "br"}
+
+
+def http_codings(transfer_encoding: str | None, content_encoding: str | None) -> tuple[str, ...]:
+    """The codings to undo, in the order to undo them: the transfer codings, last applied first,
+    then the content codings, last applied first (a sender applies content codings, then
+    transfer codings). ``identity`` and empty names are dropped."""
+    out = []
+    for header in (transfer_encoding, content_encoding):
+        names = [_CODING_ALIASES.get(t, t) for t in
+                 (x.strip().lower() for x in (header or "").split(","))]
+        out.extend(n for n in reversed(names) if n and n != "identity")
+    return tuple(out)
+
+
+def undo_http_codings(body: bytes, codings: tuple[str, ...], limit: int) -> bytes:
+    """``body`` with ``codings`` undone (:func:`http_codings` order): ``chunked``, ``gzip``,
+    ``deflate`` (zlib or raw), ``br``, ``zstd``.
+
+    As lenient as browsers and warcio where a WARC writer already removed a coding but kept
+    its header: a payload that does not start as that coding (no chunk-size line, no gzip
+    magic, ...) is kept as it is. A compressed stream cut short gives what it holds (a page
+    the crawler truncated). Raises :class:`CodingError`: ``content_encoding_error`` for corrupt
+    compressed data or an unknown coding, ``record_too_large`` when the decoded payload
+    exceeds ``limit`` bytes (a decompression bomb never gets past ``limit + 1`` bytes)."""
+    for coding in codings:
+        if coding == "chunked":
+            body = dechunk(body)
+        elif coding in ("gzip", "deflate", "br", "zstd"):
+            body = _decompress(body, coding, limit)
+        else:
+            raise CodingError("content_encoding_error", f"unknown HTTP coding {coding!r}")
+        if len(body) > limit:
+            raise CodingError("record_too_large",
+                              f"payload decoded from {coding} is over max_record_bytes={limit}")
+    return body
+
+
+def dechunk(body: bytes) -> bytes:
+    """The data of a chunked transfer coding (``size[;ext] CRLF data CRLF ... 0 CRLF``);
+    ``body`` itself if it does not start with a chunk-size line. A malformed chunk header later
+    on ends the decoding there and the rest is kept raw, as warcio does; a body cut inside a
+    chunk gives the data it has."""
+    parts, pos, n = [], 0, len(body)
+    while pos < n:
+        eol = body.find(b"\n", pos, pos + 1024)
+        size_field = body[pos:eol].split(b";", 1)[0].strip() if eol >= 0 else b""
+        try:
+            size = int(size_field, 16) if size_field else -1
+        except ValueError:
+            size = -1
+        if size < 0:
+            if not parts and pos == 0:
+                return body  # not chunked: the writer already removed the coding
+            parts.append(body[pos:])
+            break
+        if size == 0:
+            break  # last chunk; trailers are not payload
+        start = eol + 1
+        parts.append(body[start : start + size])
+        pos = start + size
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
+    return b"".join(parts)
+
+
+def _looks_coded(body: bytes, coding: str) -> bool:
+    """Whether ``body`` starts as ``coding`` (gzip or zlib header, zstd magic); deflate and br
+    have no magic, so only plain markup (or nothing) says they are not there."""
+    if coding == "gzip":
+        return body.startswith(b"\x1f\x8b") or _zlib_header(body)
+    if coding == "zstd":
+        return body.startswith(b"\x28\xb5\x2f\xfd")
+    return body.lstrip()[:1] not in (b"<", b"")
+
+
+def _zlib_header(body: bytes) -> bool:
+    return len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
+
+
+def _decompress(body: bytes, coding: str, limit: int) -> bytes:
+    if not _looks_coded(body, coding):
+        return body  # not in this coding: the writer already decoded it
+    try:
+        if coding == "br":
+            import brotli  # a dependency of fastwarc
+
+            d = brotli.Decompressor()
+            out = d.process(body, output_buffer_limit=limit + 1)
+        elif coding == "zstd":
+            import zstandard  # a dependency of apache-beam
+
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)) as r:
+                out = r.read(limit + 1)
+        else:
+            import zlib
+
+            # gzip: a gzip or zlib header (wbits 47); deflate: zlib, else raw deflate, as sent by
+            # servers that read the RFC's "deflate" as the bare algorithm.
+            wbits = (47,) if coding == "gzip" else (15, -15)
+            out = None
+            for i, w in enumerate(wbits):
+                try:
+                    out = zlib.decompressobj(w).decompress(body, limit + 1)
+                    break
+                except zlib.error:
+                    if i == len(wbits) - 1:
+                        raise
+    except Exception as e:  # zlib.error, brotli.error, zstandard.ZstdError
+        if coding == "br":  # brotli has no magic number: undecodable means "not brotli"
+            return body
+        raise CodingError("content_encoding_error",
+                          f"{coding} payload of {len(body)} bytes cannot be decoded: "
+                          f"{type(e).__name__}: {e}") from None
+    return out
 
 
 def matched_files(pbegin, patterns: list[str], prefix: str = ""):
@@ -167,14 +310,16 @@ def _iter_warcio(path: str, cfg: ReadConfig, stream=None):
         with _opened(path, stream) as fh:
             it = ArchiveIterator(fh)
             for rec in it:
-                offset = it.get_record_offset()
                 if rec.rec_type != "response":
+                    offset = it.get_record_offset()
                     skipped += 1
                     continue
+                # The payload first: get_record_offset() reads the record to its end.
+                body = rec.content_stream().read(cfg.max_record_bytes + 1)
+                offset = it.get_record_offset()
                 h = rec.rec_headers
                 base = _base(path, offset, h.get_header("WARC-Record-ID", ""),
                              h.get_header("WARC-Target-URI", ""), _iso(h.get_header("WARC-Date", "")))
-                body = rec.content_stream().read(cfg.max_record_bytes + 1)
                 status = ctype = charset = None
                 if rec.http_headers is not None:
                     try:
@@ -190,10 +335,11 @@ def _iter_warcio(path: str, cfg: ReadConfig, stream=None):
 
 
 def _charset_param(ctype: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, lower-cased as fastwarc gives it."""
     for part in (ctype or "").split(";")[1:]:
         k, _, v = part.partition("=")
         if k.strip().lower() == "charset":
-            return v.strip().strip("\"'") or None
+            return v.strip().strip("\"'").lower() or None
     return None
 
 
