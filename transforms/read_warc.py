@@ -2,7 +2,8 @@
 
 Counting rules (the run report's invariant starts here): every WARC ``response`` record read is
 one *record*; it leaves this stage as kept (HTML), rejected (``not_html_v1``, ``http_status_v1``)
-or an error (``truncated_record``, ``record_too_large``). A file that cannot be read on (corrupt
+or an error (``truncated_record``, ``record_too_large``, ``content_encoding_error``: HTTP content
+and transfer codings are undone here, :func:`undo_http_codings`). A file that cannot be read on (corrupt
 header, broken gzip) yields one ``warc_read_error`` naming the file and the offset where reading
 stopped: the records after that point cannot be counted, and the error says so. Non-response
 records (warcinfo, request, metadata, revisit) are counted apart, per file, as ``skipped``.
