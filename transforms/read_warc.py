@@ -177,6 +177,8 @@ def http_codings(transfer_encoding: str | None, content_encoding: str | None) ->
     """The codings to undo, in the order to undo them: the transfer codings, last applied first,
     then the content codings, last applied first (a sender applies content codings, then
     transfer codings). ``identity`` and empty names are dropped."""
+    if not transfer_encoding and not content_encoding:  # nearly every record (Common Crawl)
+        return ()
     out = []
     for header in (transfer_encoding, content_encoding):
         names = [_CODING_ALIASES.get(t, t) for t in
