@@ -163,6 +163,10 @@ from transforms.read_warc import CodingError, dechunk, http_codings, undo_http_c
 _PAGE = "<html><head><title>テスト</title></head><body><p>日本語のページです。</p></body></html>".encode()
 
 
+def _gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)  # deterministic: test ids must match across xdist workers
+
+
 def _chunked(data: bytes, sizes=(7, 30), ext: bool = False) -> bytes:
     out, pos, i = [], 0, 0
     while pos < len(data):
@@ -196,26 +200,26 @@ def test_http_codings_order(te, ce, want):
     (_chunked(_PAGE), ("chunked",)),
     (_chunked(_PAGE, sizes=(1,), ext=True), ("chunked",)),
     (_chunked(_PAGE).replace(b"\r\n", b"\n"), ("chunked",)),              # bare LF
-    (gzip.compress(_PAGE), ("gzip",)),
+    (_gz(_PAGE), ("gzip",)),
     (zlib.compress(_PAGE), ("gzip",)),                                     # zlib header as gzip
     (zlib.compress(_PAGE), ("deflate",)),
     (_raw_deflate(_PAGE), ("deflate",)),                                   # raw deflate as "deflate"
     (brotli.compress(_PAGE), ("br",)),
     (zstandard.ZstdCompressor().compress(_PAGE), ("zstd",)),
-    (_chunked(gzip.compress(_PAGE)), ("chunked", "gzip")),
-    (gzip.compress(brotli.compress(_PAGE)), ("gzip", "br")),               # Content-Encoding: br, gzip
+    (_chunked(_gz(_PAGE)), ("chunked", "gzip")),
+    (_gz(brotli.compress(_PAGE)), ("gzip", "br")),               # Content-Encoding: br, gzip
     (_PAGE, ("chunked",)),                                                 # header kept, coding removed
     (_PAGE, ("gzip",)),
     (_PAGE, ("deflate",)),
     (_PAGE, ("br",)),
     (_PAGE, ("zstd",)),
-])
+], ids=lambda v: "-".join(v) if isinstance(v, tuple) else "payload")
 def test_undo_http_codings(encoded, codings):
     assert undo_http_codings(encoded, codings, limit=1 << 20) == _PAGE
 
 
 def test_a_compressed_stream_cut_short_gives_what_it_holds():
-    got = undo_http_codings(gzip.compress(_PAGE)[:-30], ("gzip",), limit=1 << 20)
+    got = undo_http_codings(_gz(_PAGE)[:-30], ("gzip",), limit=1 << 20)
     assert _PAGE.startswith(got) and len(got) > 20
 
 
@@ -231,11 +235,11 @@ def test_dechunk_cut_inside_a_chunk_and_bad_later_header():
     (b"\x78\x9c" + b"\xff" * 40, ("deflate",), "content_encoding_error"),
     (b"\x28\xb5\x2f\xfd" + b"\xff" * 40, ("zstd",), "content_encoding_error"),
     (_PAGE, ("compress",), "content_encoding_error"),                      # unknown coding
-    (gzip.compress(b"<p>" + b"a" * 5000), ("gzip",), "record_too_large"),  # bomb past the limit
+    (_gz(b"<p>" + b"a" * 5000), ("gzip",), "record_too_large"),  # bomb past the limit
     (brotli.compress(b"a" * 5000), ("br",), "record_too_large"),
     (zstandard.ZstdCompressor().compress(b"a" * 5000), ("zstd",), "record_too_large"),
     (_chunked(b"a" * 5000, sizes=(4000,)), ("chunked",), "record_too_large"),
-])
+], ids=lambda v: v if isinstance(v, str) else "-".join(v) if isinstance(v, tuple) else "payload")
 def test_undo_http_codings_errors(encoded, codings, kind):
     with pytest.raises(CodingError) as e:
         undo_http_codings(encoded, codings, limit=1000)
@@ -244,11 +248,11 @@ def test_undo_http_codings_errors(encoded, codings, kind):
 
 def test_coded_payloads_are_read_as_pages(tmp_path):
     recs = [
-        response("http://a.jp/gz", gzip.compress(_PAGE), headers={"Content-Encoding": "gzip"}),
+        response("http://a.jp/gz", _gz(_PAGE), headers={"Content-Encoding": "gzip"}),
         response("http://a.jp/ch", _chunked(_PAGE), headers={"Transfer-Encoding": "chunked"}),
         response("http://a.jp/br", brotli.compress(_PAGE), headers={"Content-Encoding": "br"}),
         response("http://a.jp/bad", b"\x1f\x8b" + b"\x00" * 40, headers={"Content-Encoding": "gzip"}),
-        response("http://a.jp/big", gzip.compress(b"<p>" + b"a" * 20000), headers={"Content-Encoding": "gzip"}),
+        response("http://a.jp/big", _gz(b"<p>" + b"a" * 20000), headers={"Content-Encoding": "gzip"}),
     ]
     path = tmp_path / "coded.warc.gz"
     path.write_bytes(gz_members([warcinfo(), *recs]))
