@@ -319,8 +319,8 @@ class RawHead:
       any other head only as a byte pair that is kana in a codec the decoder may choose for it.
     UTF-16 pages are decoded first (their tags are not ASCII bytes)."""
 
-    __slots__ = ("cfg", "charset", "head", "_text", "_low", "codec", "_declared", "_scan", "_esc",
-                 "tags_in_bytes")
+    __slots__ = ("cfg", "charset", "head", "_text", "_low", "codec", "_declared", "_meta", "_scan",
+                 "_esc", "tags_in_bytes")
 
     def __init__(self, raw: bytes, charset: str | None, cfg: PrefilterConfig):
         self.cfg, self.charset = cfg, charset
@@ -329,6 +329,7 @@ class RawHead:
         self._low: bytes | None = None
         self.codec: str | None = None
         self._declared: str | None | bool = False  # not looked up yet
+        self._meta: str | None | bool = False
         self._scan = min(cfg.scan_chars, len(self.head))
         # UTF-16 tags are not ASCII bytes; ISO-2022-JP text hides in ASCII bytes behind escapes:
         # both are decoded first and tested as text.
@@ -370,8 +371,10 @@ class RawHead:
         return self._low.find(tag, start, end)
 
     def _meta_charset(self) -> str | None:
-        """:func:`transforms.decode.meta_charset` of the head, as the decoder reads it."""
-        return meta_charset(self.head, _META_SCAN)
+        """:func:`transforms.decode.meta_charset` of the head, as the decoder reads it (once)."""
+        if self._meta is False:
+            self._meta = meta_charset(self.head, _META_SCAN)
+        return self._meta
 
     def declared(self) -> str | None:
         """The page's own charset claim (HTTP header, else ``<meta>``), if a strong one; the

@@ -81,16 +81,18 @@ def _classify(base: dict, status: int | None, content_type: str, charset: str | 
     if declared_len is not None and len(body) < declared_len:
         return ERRORS, error_record(base, STAGE, "truncated_record",
                                     f"payload has {len(body)} of {declared_len} declared bytes (truncated file or malformed HTTP headers)")
-    if codings:
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if cfg.only_2xx and status is not None and not (200 <= status < 300):
+        return REJECTED, reject_record(base, STAGE, "http_status_v1")
+    if ctype and ctype not in HTML_TYPES:
+        return REJECTED, reject_record(base, STAGE, "not_html_v1")
+    if codings:  # only for pages we keep: a gzip-coded image is not worth inflating
         try:
             body = undo_http_codings(body, codings, cfg.max_record_bytes)
         except CodingError as e:
             return ERRORS, error_record(base, STAGE, e.kind, str(e))
         base["html_bytes"] = len(body)
-    ctype = (content_type or "").split(";")[0].strip().lower()
-    if cfg.only_2xx and status is not None and not (200 <= status < 300):
-        return REJECTED, reject_record(base, STAGE, "http_status_v1")
-    if ctype not in HTML_TYPES and not (not ctype and looks_like_html(body)):
+    if not ctype and not looks_like_html(body):
         return REJECTED, reject_record(base, STAGE, "not_html_v1")
     base["html"] = body
     base["http_charset"] = charset

@@ -281,3 +281,20 @@ def test_fastwarc_and_warcio_read_the_same_records(path, monkeypatch):
     assert fast == slow and fast
     if path.startswith(str(REAL)):  # a chunked and a gzip-coded page: decoded to their markup
         assert all(p["html"].lstrip()[:9].lower() == b"<!doctype" for k, p in fast if k == "kept")
+
+
+def test_codings_are_undone_only_for_pages(tmp_path):
+    """A non-HTML or non-2xx record is rejected as before, its payload never inflated (a
+    corrupt gzip image is a not_html_v1 reject, not a content_encoding_error)."""
+    corrupt = b"\x1f\x8b" + b"\x00" * 40
+    recs = [
+        response("http://a.jp/img", corrupt, content_type="image/png", headers={"Content-Encoding": "gzip"}),
+        response("http://a.jp/404", corrupt, status="404 Not Found", headers={"Content-Encoding": "gzip"}),
+        response("http://a.jp/untyped", _gz(_PAGE), content_type="", headers={"Content-Encoding": "gzip"}),
+    ]
+    path = tmp_path / "pages.warc.gz"
+    path.write_bytes(gz_members(recs))
+    got = {p["url"]: (k, p) for k, p in iter_warc(str(path)) if k != "skipped"}
+    assert got["http://a.jp/img"][0] == "rejected" and got["http://a.jp/img"][1]["reason"] == "not_html_v1"
+    assert got["http://a.jp/404"][0] == "rejected" and got["http://a.jp/404"][1]["reason"] == "http_status_v1"
+    assert got["http://a.jp/untyped"][0] == "kept" and got["http://a.jp/untyped"][1]["html"] == _PAGE
