@@ -140,9 +140,9 @@ def main(argv=None) -> int:
     rows = []
     for name, parts in inputs.items():
         buf = b"".join(parts)
-        per = max(1, args.chunk * len(parts) // max(1, raw_iter(buf)))  # members per chunk
-        chunks = [b"".join(parts[i : i + per]) for i in range(0, len(parts), per)]
         n = raw_iter(buf)
+        per = max(1, args.chunk * len(parts) // max(1, n))  # members per chunk
+        chunks = [b"".join(parts[i : i + per]) for i in range(0, len(parts), per)]
         steps = {"raw": raw_iter, "read": lambda b: pipeline_iter(b, []),
                  "+decode": lambda b: pipeline_iter(b, [decode])}
         for mode, rule in modes.items():
