@@ -19,8 +19,9 @@ Sources (under ``../shared/data``, see its SOURCES.md):
   explanations, case reports (group = the whole corpus).
 - corpus supplements (:func:`supplements`): medical exam/clinical texts, Wikipedia, news.
 
-The test split is a quarter of the groups, chosen by a hash of the group name (stratified by
-site kind for the websites, so both kinds are held out), fixed once: nothing is tuned on it
+The test split is a quarter of the web groups, chosen by a hash of the group name (stratified by
+site kind for the websites, so both kinds are held out), and JSQuAD's Wikipedia paragraphs;
+corpora are training supplements (:func:`is_test_group`). It was fixed once: nothing is tuned on it
 (:mod:`classifiers.search` sees only ``dev``), and :mod:`classifiers.evaluate` reports on it.
 """
 from __future__ import annotations
@@ -37,9 +38,10 @@ LABELS_DIR = os.path.join(HERE, "data", "labels")
 DEFAULT_SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
 TEST_MOD = 4  # one group in four is test
 
-#: corpus origins whose texts all come from one site: the whole corpus is one group
-_ONE_SITE = {"livedoor": "news.livedoor.com", "jsquad": "ja.wikipedia.org",
-             "yakugaku_expl": "corpus:yakugakuqa", "medtxt_cr": "corpus:medtxt_cr"}
+#: corpus origins of the first labelled set whose texts come from one corpus: one group each, the
+#: same group as that corpus's supplement (:data:`SUPPLEMENTS`)
+_ONE_SITE = {"livedoor": "corpus:livedoor", "jsquad": "wikipedia:jsquad",
+             "yakugaku_expl": "corpus:yakugakuqa_expl", "medtxt_cr": "corpus:medtxt_cr"}
 _CORPUS_ORIGINS = {"livedoor", "jsquad", "yakugaku_expl", "medtxt_cr"}
 
 
@@ -63,6 +65,13 @@ def _h(s: str) -> int:
 
 
 def is_test_group(group: str) -> bool:
+    """Web hosts and documents: one in ``TEST_MOD`` by hash. Corpora (``corpus:``) are training
+    supplements, always ``dev``. Wikipedia is split by source: JSQuAD's paragraphs are ``test``,
+    the article leads ``dev`` (the Wiki classifier is judged on a Wikipedia source it never saw)."""
+    if group == "wikipedia:jsquad":
+        return True
+    if group.startswith(("corpus:", "wikipedia:")):
+        return False
     return _h(group) % TEST_MOD == 0
 
 
@@ -138,27 +147,27 @@ def _v1_label_rows(shared: str) -> list[dict]:
     return rows
 
 
-#: (file under text/, origin, labels) of corpus texts used as a training supplement only.
+#: (file under text/, origin, group, labels) of corpus texts used as a training supplement
 SUPPLEMENTS = (
-    ("medical/igakuqa_questions.jsonl", "corpus_igakuqa", {"medical": 1}),
-    ("medical/yakugakuqa_explanations.jsonl", "corpus_yakugakuqa_expl", {"medical": 1}),
-    ("medical/medtxt_cr_case_reports.jsonl", "corpus_medtxt_cr", {"medical": 1}),
-    ("medical/nursing_records_mock.jsonl", "corpus_nursing", {"medical": 1}),
-    ("medical/medweb_mock_tweets.jsonl", "corpus_medweb", {"medical": 1}),
-    ("encyclopedic/wikipedia_annotated_corpus_leads.jsonl", "corpus_wikipedia_leads", {"medical": 0, "wiki": 1}),
-    ("encyclopedic/jsquad_wiki_paragraphs.jsonl", "corpus_jsquad", {"medical": 0, "wiki": 1}),
-    ("labelled/livedoor_news_corpus.jsonl", "corpus_livedoor", {"medical": 0, "wiki": 0}),
-    ("web/kwdlc_leads.jsonl", "corpus_kwdlc", {"medical": 0, "wiki": 0}),
+    ("medical/igakuqa_questions.jsonl", "corpus_igakuqa", "corpus:igakuqa", {"medical": 1}),
+    ("medical/yakugakuqa_explanations.jsonl", "corpus_yakugakuqa_expl", "corpus:yakugakuqa_expl", {"medical": 1}),
+    ("medical/medtxt_cr_case_reports.jsonl", "corpus_medtxt_cr", "corpus:medtxt_cr", {"medical": 1}),
+    ("medical/nursing_records_mock.jsonl", "corpus_nursing", "corpus:nursing", {"medical": 1}),
+    ("medical/medweb_mock_tweets.jsonl", "corpus_medweb", "corpus:medweb", {"medical": 1}),
+    ("encyclopedic/wikipedia_annotated_corpus_leads.jsonl", "corpus_wikipedia_leads", "wikipedia:leads",
+     {"medical": 0, "wiki": 1}),
+    ("encyclopedic/jsquad_wiki_paragraphs.jsonl", "corpus_jsquad", "wikipedia:jsquad", {"medical": 0, "wiki": 1}),
+    ("labelled/livedoor_news_corpus.jsonl", "corpus_livedoor", "corpus:livedoor", {"medical": 0, "wiki": 0}),
+    ("web/kwdlc_leads.jsonl", "corpus_kwdlc", "corpus:kwdlc", {"medical": 0, "wiki": 0}),
 )
 
 
 def supplements(shared: str, limit: int, seed: int = 0, origins: tuple[str, ...] | None = None) -> list[dict]:
-    """Corpus texts with the labels their corpus implies (``limit`` random texts per file). Their
-    split: the Wikipedia paragraphs of JSQuAD are test (a Wikipedia source never trained on: the
-    Wiki classifier learns from article leads), every other corpus is dev."""
+    """Corpus texts with the labels their corpus implies (``limit`` random texts per file), split
+    as their group (:func:`is_test_group`)."""
     rng = random.Random(seed)
     rows = []
-    for rel, origin, labels in SUPPLEMENTS:
+    for rel, origin, group, labels in SUPPLEMENTS:
         if origins is not None and origin not in origins:
             continue
         items = read_jsonl(os.path.join(shared, "text", rel))
@@ -166,8 +175,8 @@ def supplements(shared: str, limit: int, seed: int = 0, origins: tuple[str, ...]
             items = rng.sample(items, limit)
         for d in items:
             rows.append({"uid": f"{origin}:{d.get('id')}", "text": d["text"], "origin": origin,
-                         "family": "corpus", "group": "corpus:" + origin,
-                         "split": "test" if origin == "corpus_jsquad" else "dev", **labels})
+                         "family": "corpus", "group": group,
+                         "split": "test" if is_test_group(group) else "dev", **labels})
     return rows
 
 

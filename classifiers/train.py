@@ -1,5 +1,8 @@
 """Train a fastText classifier on character 2/3-grams and evaluate it on a held-out split.
 
+    # a shipped model, from its spec (classifiers/specs.py), on the whole dev split, with the
+    # setting and threshold the committed search chose (classifiers/results/search_<name>.json)
+    python -m classifiers.train --model medical      # → classifiers/models/medical.ftz + .json
     # binary (Wiki) classifier: positives vs negatives, one or more files each
     python -m classifiers.train --kind binary --pos wiki.jsonl --neg web.jsonl --out classifiers/models/wiki.ftz
     # 4-class educational value: one labelled file, label field 0..3
@@ -129,7 +132,10 @@ def evaluate(model, test: list[tuple[str, object]], kind: str, max_chars: int) -
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", choices=("binary", "edu"), required=True)
+    ap.add_argument("--model", default=None, choices=("medical", "edu", "wiki"),
+                    help="train a shipped model from its spec (ignores the data options below)")
+    ap.add_argument("--shared", default=None, help="with --model: the shared data directory (default ../shared/data)")
+    ap.add_argument("--kind", choices=("binary", "edu"), default=None, help="binary | edu (required without --model)")
     ap.add_argument("--pos", nargs="*", default=[], help="positive-class files (binary)")
     ap.add_argument("--neg", nargs="*", default=[], help="negative-class files (binary)")
     ap.add_argument("--data", nargs="*", default=[], help="labelled files (label in --label-field)")
@@ -151,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=1, help="1 = reproducible")
     ap.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS)
     ap.add_argument("--name", default=None, help="score column the model feeds (e.g. wiki_score)")
-    ap.add_argument("--out", required=True, help="model path (.ftz = quantised, .bin = full)")
+    ap.add_argument("--out", default=None, help="model path (.ftz = quantised, .bin = full); "
+                    "default with --model: classifiers/models/<model>.ftz")
     return ap
 
 
@@ -169,8 +176,49 @@ def load_dataset(args) -> list[tuple[str, int]]:
     return items
 
 
+def train_spec(args, argv: list[str] | None) -> dict:
+    """A shipped model: all dev rows of its spec, the searched setting; no test rows are read."""
+    from collections import Counter
+
+    from classifiers import specs
+    from classifiers.ft import MODELS_DIR
+    from classifiers.search import chosen, fit_args
+
+    spec = specs.get(args.model)
+    pick = chosen(spec.name)
+    dev = [r for r in specs.rows(spec, args.shared, args.seed) if r["split"] == "dev"]
+    fargs = fit_args(spec, pick["params"], args.seed)
+    fargs.out = args.out or os.path.join(MODELS_DIR, f"{spec.name}.ftz")
+    model = fit([(r["text"], r[spec.label]) for r in dev], fargs)
+    os.makedirs(os.path.dirname(os.path.abspath(fargs.out)), exist_ok=True)
+    model.save_model(fargs.out)
+    meta = {
+        "kind": spec.kind, "name": spec.column, "positive": "1",
+        "features": "character 2- and 3-grams, newlines -> spaces",
+        "max_chars": spec.max_chars, "seed": args.seed, "params": pick["params"],
+        "threshold": pick["threshold"],
+        "command": "python -m classifiers.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "train_size": len(dev),
+        "label_counts": {str(k): v for k, v in sorted(Counter(r[spec.label] for r in dev).items())},
+        "train_rows_by_origin": dict(sorted(Counter(r["origin"] for r in dev).items())),
+        "model_bytes": os.path.getsize(fargs.out),
+        "search": f"classifiers/results/search_{spec.name}.json",
+        "evaluation": "classifiers/results/heldout.json (python -m classifiers.evaluate)",
+    }
+    with open(os.path.splitext(fargs.out)[0] + ".json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    print(json.dumps({k: meta[k] for k in ("train_size", "label_counts", "params", "threshold", "model_bytes")}))
+    return meta
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = build_parser().parse_args(argv)
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if args.model:
+        return train_spec(args, argv)
+    if not args.kind or not args.out:
+        ap.error("--kind and --out are required without --model")
     items = load_dataset(args)
     extra_test = []
     for path in args.test:

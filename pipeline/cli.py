@@ -27,7 +27,8 @@ log = logging.getLogger("pipeline")
 
 USAGE = """usage: python -m pipeline run --input GLOB [--input GLOB ...] --output DIR [--recipe v1|v2|medical]
                           [--config overrides.json] [--rejects none|ids|full] [--prefilter swallow|kana|both]
-                          [--extractor resiliparse|trafilatura] [any Beam pipeline option]
+                          [--extractor resiliparse|trafilatura] [--subset_labels labels.tsv]
+                          [any Beam pipeline option]
        python -m pipeline run --index INDEX_GLOB [--index_languages jpn] --output DIR [run options]
                           (index-assisted: read only the selected records by byte range; transforms/read_index.py)
        python -m pipeline refresh --input GLOB --output ROOT [--snapshot NAME] [--batch_files N] [run options]
@@ -56,6 +57,10 @@ def config_from(opts: SwallowOptions):
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, mode=opts.prefilter))
     if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence (issue 11)
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, evidence=True))
+    if opts.subset_labels:  # an evaluation run: one evidence row per page the subset stage sees
+        if "subset" not in cfg.stages:
+            raise SystemExit(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
+        cfg = dataclasses.replace(cfg, subset=dataclasses.replace(cfg.subset, evidence=True))
     if opts.index_languages:
         langs = tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())
         cfg = dataclasses.replace(cfg, index=dataclasses.replace(cfg.index, languages=langs))
@@ -128,6 +133,10 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
              "progress": monitor.progress.as_dict()}
     if opts.lang_labels:
         extra["prefilter_eval"] = report.prefilter_eval(opts.output, opts.lang_labels, cfg.prefilter)
+    if opts.subset_labels:
+        from pipeline.subset_eval import subset_eval
+
+        extra["subset_eval"] = subset_eval(opts.output, opts.subset_labels, cfg.subset)
     return report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
                                metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
 
@@ -159,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     out = PipelineOptions(rest).view_as(SwallowOptions).output.rstrip("/")
     print(f"records read {r['records_read']}, kept {r['kept']}, dropped {sum(r['dropped'].values())}, "
           f"errors {sum(r['errors'].values())}")
+    se = r.get("subset_eval")
+    if se:
+        fmt = lambda x: "n/a" if x is None else f"{x:.3f}"
+        print(f"subset {se['subset']}: {se['pages_labelled']} labelled pages, precision {fmt(se['precision'])}, "
+              f"recall {fmt(se['recall'])}, ROC-AUC {fmt(se['roc_auc'])}")
     if r.get("index"):
         print(f"index rows {r['index']['rows']}, selected and read {r['index']['selected']}")
     print(f"documents: {out}/documents/   report: {out}/report.json  {out}/report.html")

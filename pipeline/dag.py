@@ -36,7 +36,7 @@ STAGES: dict[str, Callable] = {
     "hosts": lambda cfg: _hosts().HostFilter(cfg.hosts),
     "classify": lambda cfg: _classify().Classify(cfg.classify),
     "topk": lambda cfg: _topk().TopK(cfg.topk),
-    "medical": lambda cfg: _classify().DomainFilter("medical", cfg.medical),
+    "subset": lambda cfg: _subset().DomainSubset(cfg.subset),
 }
 
 
@@ -54,6 +54,11 @@ def _hosts():
 def _classify():
     from transforms import classify
     return classify
+
+
+def _subset():
+    from transforms import subset
+    return subset
 
 
 def _topk():

@@ -26,6 +26,10 @@ class SwallowOptions(PipelineOptions):
         parser.add_argument("--lang_labels", default=None,
                             help="TSV with record_id and lang_collected (e.g. labels.tsv), to report "
                                  "prefilter precision/recall")
+        parser.add_argument("--subset_labels", default=None,
+                            help="TSV/JSONL of pages with a domain label (record_id, id or url; a column "
+                                 "named as the subset, label, or kind as in warc_sites/sites.tsv), to report "
+                                 "the subset's precision/recall (recipe medical)")
         parser.add_argument("--index", action="append", default=None,
                             help="Parquet glob(s) of a Common Crawl-style URL index (cc-index-table "
                                  "columns; `swallow-corpus index` builds one for local WARCs): read only "

@@ -20,7 +20,8 @@ from transforms.quality import QualityConfig
 from transforms.read_index import IndexReadConfig
 from transforms.read_warc import ReadConfig
 from transforms.hosts import HostsConfig
-from transforms.classify import ClassifyConfig, DomainConfig, MEDICAL, EDU, WIKI
+from transforms.classify import ClassifyConfig, MEDICAL, EDU, WIKI
+from transforms.subset import SubsetConfig
 from transforms.topk import TopKConfig
 
 
@@ -41,7 +42,7 @@ class PipelineConfig:
     hosts: HostsConfig = field(default_factory=HostsConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     topk: TopKConfig = field(default_factory=TopKConfig)
-    medical: DomainConfig = field(default_factory=DomainConfig)
+    subset: SubsetConfig = field(default_factory=SubsetConfig)  # used by the "subset" stage
 
     def __post_init__(self):
         from pipeline.dag import STAGES
@@ -80,16 +81,31 @@ def v2() -> PipelineConfig:
     )
 
 
+#: ``medical_score`` threshold of the medical subset: the F1-best threshold of the shipped model's
+#: out-of-fold scores on the dev split's website pages that v2's rules keep (5-fold by host;
+#: ``classifiers/results/search_medical.json``, ``python -m classifiers.search --model medical``).
+MEDICAL_THRESHOLD = 0.5
+
+
 def medical() -> PipelineConfig:
-    """The Japanese medical subset of the v2 corpus (issue 5 §4): v2, plus a fastText medical/health
-    domain classifier (``medical_score``), keeping v2's top-10% pages with ``medical_score >= 0.5``."""
+    """The Japanese medical subset, selected from v2's quality pool: v2's stages up to and including
+    the NG-word filter (prefilter ``both``, MinHash dedup, relaxed quality rules), then the
+    classifiers (Wiki, educational value, medical/health) and the ``medical`` subset: pages with
+    ``medical_score >= MEDICAL_THRESHOLD``. No top-10% cut: v2's cut by educational value keeps
+    few of the pages of clinics, pharmacies and care services. An optional floor on the
+    educational score: ``{"subset": {"floors": [["edu_score", 1.0]]}}`` in a ``--config`` file.
+
+    The threshold was chosen on a validation split grouped by website and never on the pages it
+    is reported on (``classifiers/README.md``). ``--subset_labels FILE`` adds the subset's
+    precision and recall against a labels file to the run report."""
     base = v2()
+    pool = base.stages[: base.stages.index("harmful") + 1]
     return dataclasses.replace(
         base,
         name="medical",
-        stages=tuple(s for s in base.stages if s != "normalize") + ("medical", "normalize"),
+        stages=pool + ("classify", "subset", "normalize"),
         classify=ClassifyConfig(models=(WIKI, EDU, MEDICAL)),
-        medical=DomainConfig(column="medical_score", min_score=0.5),
+        subset=SubsetConfig(name="medical", column="medical_score", min_score=MEDICAL_THRESHOLD),
     )
 
 

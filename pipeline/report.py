@@ -157,7 +157,7 @@ def check_metrics(summary: dict, metrics: dict[str, int]) -> list[str]:
 
 
 #: _stats files that are not stage statistics (read above) or too large to inline.
-_NOT_STAGE_STATS = ("outcomes", "samples", "prefilter_evidence")
+_NOT_STAGE_STATS = ("outcomes", "samples", "prefilter_evidence", "subset_evidence")
 MAX_STAT_ROWS = 200
 
 
@@ -266,6 +266,17 @@ def render_html(r: dict) -> str:
                   "".join(f"<td>{pe[m][k]}</td>" for k in ("precision", "recall", "tp", "fp", "fn"))) + "</tr>"
                   for m in ("swallow", "kana", "both"))
         + "</table>")
+    subset = "".join(
+        f"<h2>Subset {e(str(x.get('subset')))}</h2><p>{x['pages_kept']:,} of {x['pages_in']:,} pages "
+        f"({100 * x['share']:.1f}%): {e(str(x.get('column')))} ≥ {x.get('min_score')}"
+        f"{e(''.join(f', {c} ≥ {m}' for c, m in x.get('floors') or []))}</p>"
+        for x in r.get("stage_stats", {}).get("subset_share", []))
+    se = r.get("subset_eval")
+    if se:
+        f3 = lambda v: "n/a" if v is None else f"{v:.3f}"
+        subset += (f"<p>Against {e(str(se['labels']))}: {se['pages_labelled']} labelled pages of "
+                   f"{se['pages_seen']} seen, {se['positives']} positive; precision {f3(se['precision'])}, "
+                   f"recall {f3(se['recall'])}, ROC-AUC {f3(se['roc_auc'])} (tp {se['tp']}, fp {se['fp']}, fn {se['fn']})</p>")
     stats = "".join(
         f"<h3>{e(name)}</h3><pre>{e(chr(10).join(json.dumps(x, ensure_ascii=False) for x in rows[:20]))}"
         f"{e(chr(10) + '…' if len(rows) > 20 else '')}</pre>"
@@ -282,7 +293,7 @@ def render_html(r: dict) -> str:
 <p>records read {r['records_read']:,} → kept {r['kept']:,} ({r['kept_text_chars']:,} characters);
 non-response WARC records {r['non_response_records']:,}. Invariant read = kept + dropped + errors: <b>{e(status)}</b></p>
 {index}<h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
-{prefilter}
+{prefilter}{subset}
 <h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
 <h2>Stage statistics</h2>{stats}
 <h2>Sample rejects per reason</h2>{samples}

@@ -1,13 +1,12 @@
-"""Classifier stages (Swallow v2, Hattori et al. NLP2025): score every page with fastText models
-(:mod:`classifiers.ft`) and, for the medical subset, keep pages whose domain score clears a
-threshold.
+"""Classifier stage (Swallow v2, Hattori et al. NLP2025): score every page with fastText models
+(:mod:`classifiers.ft`).
 
 ``classify`` (:class:`Classify`) never drops a page: it adds one float column per model
 (``wiki_score``, ``edu_score``, ``medical_score``). Each worker loads each model once in
 ``DoFn.setup`` (a per-process cache shared by its threads) and predicts in batches of
 ``batch_size`` pages (fastText's C++ loop over a list), flushing the last partial batch in
-``finish_bundle``. ``medical`` (:class:`DomainFilter`) keeps pages with ``medical_score >=
-min_score`` and also emits the subset's share of the pages it saw.
+``finish_bundle``. Selection by a score is done elsewhere: top-k% (:mod:`transforms.topk`) and
+domain subsets (:mod:`transforms.subset`).
 """
 from __future__ import annotations
 
@@ -122,59 +121,6 @@ def model_cards(cfg: ClassifyConfig) -> list[dict]:
     for col, path, kind in cfg.models:
         meta = meta_for(model_path(path))
         cards.append({"column": col, "model": path, "kind": kind,
-                      **{k: meta.get(k) for k in ("train_size", "test_size", "label_counts",
-                                                   "eval_heldout", "eval_extra_test", "command")}})
+                      **{k: meta.get(k) for k in ("train_size", "label_counts", "threshold", "params",
+                                                   "search", "evaluation", "command") if k in meta}})
     return cards
-
-
-# --- domain subset ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DomainConfig:
-    """The medical subset (issue 5 §4): keep pages with ``column >= min_score``. 0.5 is the
-    classifier's decision threshold; its precision on the read-and-labelled sample is in
-    ``classifiers/models/medical.json`` (``eval_extra_test``)."""
-
-    column: str = "medical_score"
-    min_score: float = 0.5
-
-
-class ScoreThresholdRule:
-    """``record -> (record, None | "<name>_below_threshold_v1")``; pure, no Beam."""
-
-    def __init__(self, name: str, cfg: DomainConfig = DomainConfig()):
-        self.name = name
-        self.cfg = cfg
-        self.reason = f"{name}_below_threshold_v1"
-
-    def setup(self):
-        pass
-
-    def __call__(self, record: dict):
-        score = record.get(self.cfg.column)
-        if score is None:
-            from transforms.records import RecordError
-
-            raise RecordError(f"{self.name}_no_score", f"no {self.cfg.column} (is classify in the recipe?)")
-        return record, (None if float(score) >= self.cfg.min_score else self.reason)
-
-
-class DomainFilter(beam.PTransform):
-    """A score-threshold subset (``medical``) plus ``share``: pages seen, kept, and the fraction."""
-
-    def __init__(self, name: str = "medical", cfg: DomainConfig = DomainConfig()):
-        super().__init__(f"DomainFilter_{name}")
-        self.name = name
-        self.cfg = cfg
-        self.columns = {}
-
-    def expand(self, docs):
-        out = docs | RuleStage(ScoreThresholdRule(self.name, self.cfg), f"{self.name}Rule")
-        seen = docs | "CountSeen" >> beam.combiners.Count.Globally()
-        kept = out[KEPT] | "CountKept" >> beam.combiners.Count.Globally()
-        name, col, thr = self.name, self.cfg.column, self.cfg.min_score
-        share = seen | "Share" >> beam.Map(
-            lambda n, k: {"subset": name, "column": col, "min_score": thr, "pages_in": n,
-                          "pages_kept": k, "share": (k / n) if n else 0.0},
-            k=beam.pvalue.AsSingleton(kept))
-        return {KEPT: out[KEPT], REJECTED: out[REJECTED], ERRORS: out[ERRORS], "share": share}
