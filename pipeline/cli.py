@@ -21,6 +21,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, TestOptions
 
 from pipeline import dag, progress, recipes, report
+from pipeline.argv import HELP_FLAGS, UsageError, beam_help, check_beam_args, run_help
 from pipeline.options import SwallowOptions
 
 log = logging.getLogger("pipeline")
@@ -91,36 +92,44 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
     argv = list(argv)
     show_progress = "--no_progress" not in argv
     argv = [a for a in argv if a != "--no_progress"]
+    check_beam_args(argv)
     argv = local_defaults(argv)
     options = PipelineOptions(argv)
     opts = options.view_as(SwallowOptions)
     if not (opts.input or opts.index) or not opts.output:
-        raise SystemExit(f"--input (or --index) and --output are required\n{USAGE}")
+        raise UsageError("--input (or --index) and --output are required")
     if opts.input and opts.index:
-        raise SystemExit("give --input (read every record) or --index (read the selected records), not both")
-    cfg = config_from(opts)
+        raise UsageError("give --input (read every record) or --index (read the selected records), not both")
+    try:
+        cfg = config_from(opts)
+    except (ValueError, OSError) as e:  # unknown recipe or config field, unreadable --config
+        raise UsageError(str(e).splitlines()[0]) from None
     if configure is not None:
         cfg = configure(cfg)
     # Workers need this package: stage it unless the user chose how (--setup_file / image).
     options.view_as(SetupOptions).save_main_session = False
+    # Dataflow --dry_run: translate only. Inputs are not listed (a dry run needs no credentials).
+    dry_run = bool(options.view_as(TestOptions).dry_run)
 
     started = time.time()
     p = beam.Pipeline(options=options)
-    built = dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects, index=opts.index)
+    built = dag.build(p, cfg, opts.input, opts.output, rejects=opts.rejects, index=opts.index,
+                      check_inputs=not dry_run)
     local = _is_local(argv)
-    heartbeat_dir = tempfile.mkdtemp(prefix="swallow-progress-") if local and show_progress else None
+    heartbeat_dir = (tempfile.mkdtemp(prefix="swallow-progress-")
+                     if local and show_progress and not dry_run else None)
     # With --index the WARC files are known only once the index is read: progress counts index files.
-    files_total = progress.count_inputs(opts.input or opts.index)
+    files_total = 0 if dry_run else progress.count_inputs(opts.input or opts.index)
     p | "Progress" >> progress.TrackProgress(
         files_total, progress.find_read_outputs(p),
         [built["documents"], *built["rejected"], built["errors"]], heartbeat_dir)
+    if dry_run:
+        return dry_run_summary(p.run(), options)
     monitor = progress.ProgressMonitor(files_total, heartbeat_dir,
                                        stream=sys.stderr if show_progress else io.StringIO())
     monitor.__enter__()
     try:
         result = p.run()
-        if options.view_as(TestOptions).dry_run:  # Dataflow --dry_run: translated, nothing ran
-            return {"dry_run": True, "job": getattr(result, "job", None)}
         if not local:
             monitor.result = result  # remote runners answer metrics queries while running
         result.wait_until_finish()
@@ -141,14 +150,52 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
                                metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
 
 
+def dry_run_summary(result, options) -> dict:
+    """What a dry run translated: runner, job name, transforms, request size, worker images."""
+    from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
+
+    job = getattr(result, "job", None)
+    out = {"dry_run": True, "runner": str(options.view_as(StandardOptions).runner),
+           "job_name": options.view_as(GoogleCloudOptions).job_name, "job": job}
+    if job is not None and getattr(job, "proto_pipeline", None) is not None:
+        components = job.proto_pipeline.components
+        out["transforms"] = len(components.transforms)
+        out["job_bytes"] = len(type(job.proto).serialize(job.proto)) + job.proto_pipeline.ByteSize()
+        images = set()
+        for env in components.environments.values():
+            if env.urn == "beam:env:docker:v1":
+                from apache_beam.portability.api import beam_runner_api_pb2
+
+                images.add(beam_runner_api_pb2.DockerPayload.FromString(env.payload).container_image)
+        out["images"] = sorted(images)
+        out["job_name"] = getattr(job.proto, "name", None) or out["job_name"]
+    return out
+
+
+def dry_run_line(r: dict) -> str:
+    parts = [f"{r.get('transforms', '?')} transforms"]
+    if r.get("job_bytes") is not None:
+        parts.append(f"{r['job_bytes'] / 1024:.0f} kB request (Dataflow's limit: 10 MB)")
+    if r.get("images"):
+        parts.append(f"worker image {', '.join(r['images'])}")
+    return (f"dry run: {r['runner']} translated job {r.get('job_name') or '?'} ({'; '.join(parts)}); "
+            f"nothing was submitted or run")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv or argv[0] in HELP_FLAGS:
         print(USAGE)
         return 0
     command, rest = argv[0], argv[1:]
+    if command == "run" and any(a in HELP_FLAGS for a in rest):
+        print(run_help(USAGE))
+        return 0
+    if command in ("run", "refresh") and "--help_beam" in rest:
+        print(beam_help())
+        return 0
     if command == "refresh":
         from pipeline import refresh
 
@@ -158,13 +205,22 @@ def main(argv: list[str] | None = None) -> int:
 
         return index_build.main(rest)
     if command != "run":
-        print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
+        print(f"python -m pipeline: error: unknown command {command!r}; expected run, refresh or index "
+              f"(see python -m pipeline --help)", file=sys.stderr)
         return 2
     try:
         r = run(rest)
-    except FileNotFoundError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (UsageError, FileNotFoundError) as e:
+        print(f"python -m pipeline run: error: {e} (see python -m pipeline run --help)", file=sys.stderr)
         return 2
+    except SystemExit as e:  # a one-line refusal from the config (e.g. --subset_labels on v1)
+        if not isinstance(e.code, str):
+            raise
+        print(f"python -m pipeline run: error: {e.code}", file=sys.stderr)
+        return 2
+    if r.get("dry_run"):
+        print(dry_run_line(r))
+        return 0
     out = PipelineOptions(rest).view_as(SwallowOptions).output.rstrip("/")
     print(f"records read {r['records_read']}, kept {r['kept']}, dropped {sum(r['dropped'].values())}, "
           f"errors {sum(r['errors'].values())}")

@@ -14,7 +14,6 @@ the header's type, or ``text/html`` when the header has none and the body looks 
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import logging
@@ -181,7 +180,11 @@ def build_index(patterns: list[str], output: str, detect_languages: bool = False
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="swallow-corpus index", description=__doc__.split("\n\n")[0])
+    from pipeline.argv import OneLineParser
+
+    ap = OneLineParser(prog="python -m pipeline index",
+                       description="Build a Common Crawl-style URL index (Parquet, cc-index-table columns) of "
+                                   "WARC files, for `python -m pipeline run --index`.")
     ap.add_argument("--input", action="append", required=True, help="WARC glob(s); repeatable")
     ap.add_argument("--output", required=True, help="Parquet file to write (any filesystem Beam knows)")
     ap.add_argument("--detect_languages", action="store_true",

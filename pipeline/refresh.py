@@ -425,14 +425,27 @@ def refresh(patterns: list[str], root: str, run_args: list[str], snapshot: str |
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline refresh", add_help=True)
-    parser.add_argument("--input", action="append", required=True)
+    from pipeline.argv import BEAM_NOTE, EpilogFormatter, OneLineParser, UsageError, check_beam_args, run_option_lines
+
+    parser = OneLineParser(
+        prog="python -m pipeline refresh",
+        description="Process only the input files not yet done, in batches (one Beam job each),\n"
+                    "and record versions and lineage under ROOT (runbooks/refresh.md).",
+        epilog="run options (passed to each batch's run):\n" + run_option_lines(exclude=("--input", "--output"))
+               + "\n" + BEAM_NOTE,
+        formatter_class=EpilogFormatter)
+    parser.add_argument("--input", action="append", required=True, help="WARC glob(s); repeatable")
     parser.add_argument("--output", required=True, help="corpus root (any fsspec path)")
     parser.add_argument("--snapshot", default=None, help="e.g. CC-MAIN-2024-10 (default: from --input)")
     parser.add_argument("--batch_files", type=int, default=100, help="input files per batch (one Beam job)")
     parser.add_argument("--max_batches", type=int, default=None, help="stop after this many batches")
     args, rest = parser.parse_known_args(argv)
-    summary = refresh(args.input, args.output, rest, snapshot=args.snapshot, batch_files=args.batch_files,
-                      max_batches=args.max_batches)
+    try:
+        check_beam_args(rest, also_known=tuple(s for a in parser._actions for s in a.option_strings))
+        summary = refresh(args.input, args.output, rest, snapshot=args.snapshot, batch_files=args.batch_files,
+                          max_batches=args.max_batches)
+    except (UsageError, FileNotFoundError) as e:
+        print(f"{parser.prog}: error: {e} (see {parser.prog} --help)", file=sys.stderr)
+        return 2
     print(json.dumps({k: v for k, v in summary.items() if k != "version_doc"}, indent=1, default=str))
     return 0 if summary["status"] == "complete" or args.max_batches else 3

@@ -266,6 +266,22 @@ def _convert(value: str, annotation: Any) -> Any:
     return value
 
 
+def _converted(key: str, value: Any, annotation: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return _convert(value, annotation)
+    except ValueError:
+        raise ValueError(f"--{key}: {value!r} is not a valid {annotation}") from None
+
+
+def _did_you_mean(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(f"--{key}", all_flags(), n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def with_overrides(cfg: JobConfig, overrides: dict[str, Any]) -> JobConfig:
     """Return ``cfg`` with dotted-key overrides applied (strings converted)."""
     sections: dict[str, dict[str, Any]] = {}
@@ -280,19 +296,19 @@ def with_overrides(cfg: JobConfig, overrides: dict[str, Any]) -> JobConfig:
     updates: dict[str, Any] = {}
     for sec, fields_ in sections.items():
         if sec not in hints:
-            raise ValueError(f"unknown config section {sec!r}")
+            raise ValueError(f"unknown config section {sec!r}{_did_you_mean(f'{sec}.' + next(iter(fields_)))}")
         sub = getattr(cfg, sec)
         sub_fields = {f.name: f for f in dataclasses.fields(sub)}
         conv = {}
         for name, value in fields_.items():
             if name not in sub_fields:
-                raise ValueError(f"unknown config key {sec}.{name}")
-            conv[name] = _convert(value, sub_fields[name].type) if isinstance(value, str) else value
+                raise ValueError(f"unknown config key {sec}.{name}{_did_you_mean(f'{sec}.{name}')}")
+            conv[name] = _converted(f"{sec}.{name}", value, sub_fields[name].type)
         updates[sec] = dataclasses.replace(sub, **conv)
     for name, value in top.items():
         if name not in hints or dataclasses.is_dataclass(getattr(cfg, name)):
-            raise ValueError(f"unknown config key {name!r}")
-        updates[name] = _convert(value, hints[name].type) if isinstance(value, str) else value
+            raise ValueError(f"unknown config key {name!r}{_did_you_mean(name)}")
+        updates[name] = _converted(name, value, hints[name].type)
     return dataclasses.replace(cfg, **updates)
 
 
@@ -315,24 +331,42 @@ def load(config: str, overrides: dict[str, Any] | None = None) -> JobConfig:
     if config in RECIPES:
         cfg = RECIPES[config]()
     else:
+        import os
+
+        if not os.path.isfile(config):
+            raise ValueError(f"--config {config!r}: neither a recipe ({', '.join(RECIPES)}) nor a JSON file")
         with open(config) as fh:
             cfg = from_dict(json.load(fh))
     return with_overrides(cfg, overrides or {})
 
 
+class UsageError(ValueError):
+    """A command-line mistake: the train CLI prints it as one line and exits with status 2."""
+
+
+HELP_FLAGS = ("-h", "--help")
+
+
 def parse_cli(argv: list[str]) -> tuple[str, dict[str, str]]:
-    """``--config NAME --sec.key value`` (or ``--sec.key=value``)."""
+    """``--config NAME --sec.key value`` (or ``--sec.key=value``).
+
+    ``-h``/``--help`` is returned as the override ``{"help": ""}`` so that the caller can list
+    the keys of the chosen recipe (``--config`` may come before or after it)."""
     config = "tiny"
     overrides: dict[str, str] = {}
     i = 0
     while i < len(argv):
         arg = argv[i]
+        if arg in HELP_FLAGS:
+            overrides["help"] = ""
+            i += 1
+            continue
         if not arg.startswith("--"):
-            raise SystemExit(f"unexpected argument {arg!r}")
+            raise UsageError(f"unexpected argument {arg!r} (flags are --section.key VALUE)")
         key, eq, value = arg[2:].partition("=")
         if not eq:
-            if i + 1 >= len(argv):
-                raise SystemExit(f"missing value for {arg}")
+            if i + 1 >= len(argv) or argv[i + 1] in HELP_FLAGS:
+                raise UsageError(f"missing value for {arg}")
             value = argv[i + 1]
             i += 1
         i += 1
@@ -341,6 +375,33 @@ def parse_cli(argv: list[str]) -> tuple[str, dict[str, str]]:
         else:
             overrides[key] = value
     return config, overrides
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n\n")[0].replace("\n", " ").strip()
+
+
+def help_text(config: str = "tiny") -> str:
+    """Every dotted key with its type and its value in recipe ``config`` (the defaults a run gets)."""
+    cfg = load(config) if config in RECIPES or config.endswith(".json") else JobConfig()
+    lines = [
+        "usage: [torchrun ...] python -m trainer.train [--config RECIPE|job_config.json] [--section.key VALUE ...]",
+        "",
+        "Continued pre-training with FSDP2 (runbooks/trainer.md). Every field of the config is a flag;",
+        f"defaults shown are those of --config {config} (recipes: {', '.join(RECIPES)}).",
+        "",
+        f"  {'--config NAME|FILE':<34} a recipe or a JSON file written from JobConfig.to_dict() (default: tiny)",
+    ]
+    for f in dataclasses.fields(cfg):
+        sub = getattr(cfg, f.name)
+        if not dataclasses.is_dataclass(sub):
+            lines.append(f"  {'--' + f.name:<34} {str(f.type):<12} (default: {getattr(cfg, f.name)!r})")
+            continue
+        lines += ["", f"{f.name}: {_first_line(type(sub).__doc__)}"]
+        for g in dataclasses.fields(sub):
+            flag = f"--{f.name}.{g.name}"
+            lines.append(f"  {flag:<34} {str(g.type):<12} (default: {getattr(sub, g.name)!r})")
+    return "\n".join(lines) + "\n"
 
 
 def all_flags() -> list[str]:

@@ -12,7 +12,6 @@ architecture, and sharding that would not fit.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
@@ -70,7 +69,9 @@ def dry_run(cfg: config_lib.JobConfig, nodes: int, gpus_per_node: int, rank: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from pipeline.argv import OneLineParser
+
+    p = OneLineParser(prog="python -m trainer.dryrun", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", default="swallow_llama3_8b")
     p.add_argument("--nodes", type=int, default=8)
     p.add_argument("--gpus-per-node", type=int, default=8)

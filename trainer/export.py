@@ -8,7 +8,6 @@ from whatever world size saved it.  No process group is needed.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -40,7 +39,9 @@ def load_model_state(folder: str, step: int = -1) -> tuple[dict[str, torch.Tenso
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from pipeline.argv import OneLineParser
+
+    p = OneLineParser(prog="python -m trainer.export", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint folder (holding step-N dirs)")
     p.add_argument("--step", type=int, default=-1, help="step to export (default: latest)")
     p.add_argument("--output", required=True)

@@ -73,6 +73,10 @@ class IndexedDatasetWriter:
         self._lengths.extend(int(n) for n in lengths)
         self.num_tokens += int(arr.size)
 
+    def abort(self) -> None:
+        """Close without writing the index (the caller removes the partial files)."""
+        self._bin.close()
+
     def finalize(self) -> None:
         self._bin.close()
         lengths = np.asarray(self._lengths, dtype=np.int32)

@@ -12,7 +12,6 @@ boundary the model sees.  ``manifest.json`` lists shards and token counts.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 import json
@@ -51,13 +50,24 @@ def find_eos(tok, name: str | None) -> int:
     raise SystemExit(f"no EOS token in tokenizer (tried {name or EOS_CANDIDATES}); pass --eos-token")
 
 
+#: What ``python -m pipeline run --output DIR`` writes besides the kept documents: rejects,
+#: errors and statistics are not training text.
+RUN_DIR_DOCUMENTS = "documents"
+
+
 def expand_inputs(patterns: list[str]) -> list[str]:
-    """fsspec globs or directories -> sorted list of Parquet URLs."""
+    """fsspec globs or directories -> sorted list of Parquet URLs.
+
+    A pipeline output directory (one holding ``documents/``) means its ``documents/*.parquet``
+    only; any other directory means every Parquet file below it."""
     out: list[str] = []
     for pat in patterns:
         fs, _, paths = fsspec.get_fs_token_paths(pat)
         if len(paths) == 1 and fs.isdir(paths[0]):
-            paths = sorted(p for p in fs.find(paths[0]) if p.endswith(".parquet"))
+            root = paths[0].rstrip("/")
+            if fs.isdir(f"{root}/{RUN_DIR_DOCUMENTS}"):
+                root = f"{root}/{RUN_DIR_DOCUMENTS}"
+            paths = sorted(p for p in fs.find(root) if p.endswith(".parquet"))
         out += [fs.unstrip_protocol(p) if "://" in pat else p for p in paths]
     if not out:
         raise SystemExit(f"no Parquet files match {patterns}")
@@ -83,11 +93,43 @@ def tokenize_file(
     t0 = time.perf_counter()
     tok = Tokenizer.from_file(tokenizer_path)
     eos = find_eos(tok, eos_token)
+    try:
+        return _tokenize_into(source, prefix, tok, eos, text_column, batch_rows, t0)
+    except BaseException:
+        # A failed shard leaves nothing behind: the rerun redoes it from scratch.
+        for suffix in (".tmp.bin", ".tmp.idx"):
+            try:
+                os.remove(prefix + suffix)
+            except FileNotFoundError:
+                pass
+        raise
+
+
+def _tokenize_into(source: str, prefix: str, tok, eos: int, text_column: str, batch_rows: int,
+                   t0: float) -> ShardResult:
     writer = IndexedDatasetWriter(prefix + ".tmp", best_dtype(tok.get_vocab_size()))
+    try:
+        docs, nbytes = _encode_file(source, writer, tok, eos, text_column, batch_rows)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finalize()
+    # Rename last: a shard with both files under its final name is complete.
+    os.replace(prefix + ".tmp.bin", prefix + ".bin")
+    os.replace(prefix + ".tmp.idx", prefix + ".idx")
+    return ShardResult(source, prefix, docs, writer.num_tokens, nbytes, time.perf_counter() - t0)
+
+
+def _encode_file(source: str, writer: IndexedDatasetWriter, tok, eos: int, text_column: str,
+                 batch_rows: int) -> tuple[int, int]:
+    """Stream one Parquet file's texts into ``writer``; return (documents, text bytes)."""
     docs = 0
     nbytes = 0
     with fsspec.open(source, "rb") as fh:
         pf = pq.ParquetFile(fh)
+        if text_column not in pf.schema_arrow.names:
+            raise ValueError(f"{source}: no column {text_column!r} (columns: {', '.join(pf.schema_arrow.names)}); "
+                             f"tokenise the documents/ of a pipeline run, or pass --text-column")
         for batch in pf.iter_batches(batch_size=batch_rows, columns=[text_column]):
             col = batch.column(0)
             nbytes += pc.sum(pc.binary_length(col)).as_py() or 0
@@ -100,11 +142,7 @@ def tokenize_file(
             writer.add_documents(np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64),
                                  [len(x) for x in ids])
             docs += len(ids)
-    writer.finalize()
-    # Rename last: a shard with both files under its final name is complete.
-    os.replace(prefix + ".tmp.bin", prefix + ".bin")
-    os.replace(prefix + ".tmp.idx", prefix + ".idx")
-    return ShardResult(source, prefix, docs, writer.num_tokens, nbytes, time.perf_counter() - t0)
+    return docs, nbytes
 
 
 def _task(args: tuple) -> ShardResult:
@@ -172,16 +210,25 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--input", nargs="+", required=True, help="Parquet files, globs or directories (fsspec URLs)")
+    from pipeline.argv import OneLineParser
+
+    p = OneLineParser(prog="python -m trainer.tokenize", description=__doc__.split("\n\n")[0])
+    p.add_argument("--input", nargs="+", required=True,
+                   help="Parquet files, globs or directories (fsspec URLs); a pipeline output directory "
+                        "is read from its documents/")
     p.add_argument("--tokenizer", required=True, help="path of a tokenizers tokenizer.json")
     p.add_argument("--output", required=True, help="output directory for shards and manifest.json")
     p.add_argument("--workers", type=int, default=0, help="processes (0 = one per core, at most one per file)")
-    p.add_argument("--eos-token", default=None)
-    p.add_argument("--text-column", default="text")
+    p.add_argument("--eos-token", default=None,
+                   help=f"EOS token appended to each document (default: the first of {' '.join(EOS_CANDIDATES)})")
+    p.add_argument("--text-column", default="text", help="column holding the document text")
     p.add_argument("--batch-rows", type=int, default=1024, help="rows per streamed record batch")
     a = p.parse_args(argv)
-    m = run(a.input, a.tokenizer, a.output, a.workers, a.eos_token, a.text_column, a.batch_rows)
+    try:
+        m = run(a.input, a.tokenizer, a.output, a.workers, a.eos_token, a.text_column, a.batch_rows)
+    except (ValueError, OSError) as e:  # a file without the text column, an unreadable input
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return 1
     print(
         f"{m['documents']} documents, {m['tokens']} tokens in {len(m['shards'])} shards, "
         f"{m['tokens'] / max(m['wall_seconds'], 1e-9):.0f} tokens/s with {m['workers']} workers",

@@ -242,8 +242,17 @@ def train(cfg: JobConfig) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    name, overrides = config_lib.parse_cli(sys.argv[1:] if argv is None else argv)
-    train(config_lib.load(name, overrides))
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        name, overrides = config_lib.parse_cli(argv)
+        if "help" in overrides:
+            print(config_lib.help_text(name), end="")
+            return 0
+        cfg = config_lib.load(name, overrides)
+    except (ValueError, OSError) as e:  # unknown key, bad value, unreadable config file
+        print(f"python -m trainer.train: error: {e} (see python -m trainer.train --help)", file=sys.stderr)
+        return 2
+    train(cfg)
     return 0
 
 

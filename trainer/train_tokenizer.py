@@ -9,7 +9,6 @@ alphabet, so no Japanese character is ever unknown.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterator
 
@@ -53,7 +52,9 @@ def train(sources: list[str], vocab_size: int, output: str, text_column: str = "
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from pipeline.argv import OneLineParser
+
+    p = OneLineParser(prog="python -m trainer.train_tokenizer", description=__doc__.split("\n\n")[0])
     p.add_argument("--input", nargs="+", required=True)
     p.add_argument("--vocab-size", type=int, default=32000)
     p.add_argument("--output", required=True)

@@ -68,3 +68,49 @@ def test_train_tokenizer_cli(tmp_path):
     ids = tok.encode(text).ids
     assert tok.decode(ids) == text  # byte-level: lossless, no unknowns
     assert len(ids) < len(text.encode("utf-8"))  # merges were learnt
+
+
+def _run_dir(tmp_path):
+    """A pipeline output directory: documents/, rejects/ (no text column), errors/, _stats/."""
+    import shutil
+
+    import pyarrow as pa
+
+    out = tmp_path / "run"
+    for sub in ("documents", "rejects", "errors", "_stats"):
+        (out / sub).mkdir(parents=True)
+    src = sorted(DATA.glob("*.parquet"))[0]
+    shutil.copy(src, out / "documents" / "part-00000-of-00001.parquet")
+    pq.write_table(pa.table({"id": ["a"], "stage": ["quality"], "reason": ["too_short.v1"]}),
+                   out / "rejects" / "read-part-00000-of-00001.parquet")
+    pq.write_table(pa.table({"id": ["b"], "kind": ["truncated"], "message": ["f@1"]}),
+                   out / "errors" / "part-00000-of-00001.parquet")
+    (out / "_stats" / "dedup_clusters.jsonl").write_text("{}\n")
+    return out, src
+
+
+def test_run_directory_means_its_documents(tmp_path):
+    """``--input OUT_DIR`` of a pipeline run reads documents/ only, not rejects/ or errors/."""
+    from trainer.tokenize import expand_inputs
+
+    out, src = _run_dir(tmp_path)
+    assert expand_inputs([str(out)]) == [str(out / "documents" / "part-00000-of-00001.parquet")]
+    m = run([str(out)], str(TOKENIZER), str(tmp_path / "tokens"), workers=1)
+    assert len(m["shards"]) == 1
+    assert m["documents"] == pq.read_metadata(src).num_rows
+
+
+def test_failed_shard_leaves_no_temp_files(tmp_path, capsys):
+    """A file without the text column fails with a message naming it, and its partial shard is
+    removed (the rerun starts that shard from scratch)."""
+    from trainer.tokenize import main
+
+    out, _ = _run_dir(tmp_path)
+    bad = out / "rejects" / "read-part-00000-of-00001.parquet"
+    with pytest.raises(ValueError, match="no column 'text'"):
+        tokenize_file(str(bad), str(tmp_path / "bad"), str(TOKENIZER))
+    assert not list(tmp_path.glob("bad*"))
+    rc = main(["--input", str(out / "rejects"), "--tokenizer", str(TOKENIZER), "--output",
+               str(tmp_path / "tokens"), "--workers", "1"])
+    assert rc == 1 and "no column 'text'" in capsys.readouterr().err
+    assert not list((tmp_path / "tokens").glob("*.tmp.*"))
