@@ -122,8 +122,22 @@ def export(model: torch.nn.Module, conf, out_dir: str, dtype: str) -> None:
     dist.barrier()
 
 
+def make_output_dirs(cfg: JobConfig) -> None:
+    """Create every folder the run writes to before anything is written or any collective runs.
+
+    Every rank does it (``exist_ok``), before the process group exists: a rank that cannot create
+    them fails alone and at once, instead of rank 0 dying on ``open(log_file)`` while the others
+    wait in their first all-gather until torchrun kills them. Per-node disks need the folders on
+    every node anyway (DCP writes one file per rank)."""
+    for folder in (os.path.dirname(os.path.abspath(cfg.log_file)) if cfg.log_file else "",
+                   cfg.checkpoint.folder, cfg.checkpoint.export_dir):
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
 def train(cfg: JobConfig) -> list[float]:
     device_type, backend = device_and_backend(cfg.train.device)
+    make_output_dirs(cfg)
     _single_process_env()
     if device_type == "cuda":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
@@ -168,7 +182,6 @@ def train(cfg: JobConfig) -> list[float]:
         with source as rows:
             model_lib.load_into_shards(model, rows)
     if rank == 0 and cfg.checkpoint.folder:
-        os.makedirs(cfg.checkpoint.folder, exist_ok=True)
         model_lib.save_json(cfg.to_dict(), os.path.join(cfg.checkpoint.folder, "job_config.json"))
         conf.to_json_file(os.path.join(cfg.checkpoint.folder, "hf_config.json"))
     log.log({"event": "start", "step": start, "world_size": world, "mesh": list(mesh.shape),
