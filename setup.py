@@ -44,7 +44,7 @@ EXTRAS = {
         "tokenizers>=0.20",
         "safetensors>=0.4",
     ],
-    "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10", "pycld2>=0.41"],
+    "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10", "pycld2>=0.41", "psutil>=5.9"],
 }
 
 setup(

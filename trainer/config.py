@@ -390,6 +390,7 @@ def help_text(config: str = "tiny") -> str:
         "Continued pre-training with FSDP2 (runbooks/trainer.md). Every field of the config is a flag;",
         f"defaults shown are those of --config {config} (recipes: {', '.join(RECIPES)}).",
         "",
+        f"  {'-h, --help':<34} this list",
         f"  {'--config NAME|FILE':<34} a recipe or a JSON file written from JobConfig.to_dict() (default: tiny)",
     ]
     for f in dataclasses.fields(cfg):
