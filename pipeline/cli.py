@@ -20,7 +20,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, TestOptions
 
-from pipeline import dag, progress, recipes, report
+from pipeline import dag, dataset_card, progress, recipes, report
 from pipeline.argv import HELP_FLAGS, UsageError, beam_help, check_beam_args, run_help
 from pipeline.options import SwallowOptions
 
@@ -146,8 +146,11 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
         from pipeline.subset_eval import subset_eval
 
         extra["subset_eval"] = subset_eval(opts.output, opts.subset_labels, cfg.subset)
-    return report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
-                               metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
+    r = report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
+                            metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
+    # README.md with configs: documents/rejects/errors, so load_dataset(OUT_DIR) works.
+    dataset_card.write_card(opts.output, r, built["columns"])
+    return r
 
 
 def dry_run_summary(result, options) -> dict:

@@ -133,9 +133,12 @@ def list_inputs(patterns: list[str]) -> list[tuple[str, int]]:
     """(path, size) of every file the globs match, sorted, distinct (Beam filesystems)."""
     from apache_beam.io.filesystems import FileSystems
 
+    from transforms.schema import absolute_location
+
     found: dict[str, int] = {}
     for pattern in patterns:
-        res = FileSystems.match([pattern])[0].metadata_list
+        # Absolute, as the run's warc_file column: the per-file counts are looked up by it.
+        res = FileSystems.match([absolute_location(pattern)])[0].metadata_list
         if not res:
             raise FileNotFoundError(f"input pattern matches no file: {pattern}")
         for m in res:

@@ -29,6 +29,7 @@ from typing import Iterable, Iterator, Mapping
 
 import apache_beam as beam
 
+from transforms.schema import absolute_location
 from transforms.read_warc import (
     SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
     record_hash, routed,
@@ -102,9 +103,10 @@ def select(row: Mapping, cfg: IndexReadConfig = IndexReadConfig()) -> tuple[bool
 
 
 def warc_path(filename: str, cfg: IndexReadConfig) -> str:
+    """The WARC file an index row names, as an absolute location (it becomes ``warc_file``)."""
     if not cfg.warc_root or "://" in filename or filename.startswith("/"):
-        return filename
-    return cfg.warc_root.rstrip("/") + "/" + filename.lstrip("/")
+        return absolute_location(filename)
+    return absolute_location(cfg.warc_root.rstrip("/") + "/" + filename.lstrip("/"))
 
 
 class RangeError(Exception):

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import apache_beam as beam
 from apache_beam.io import fileio
+
+from transforms.schema import absolute_location
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
@@ -414,7 +416,8 @@ class ReadWarc(beam.PTransform):
 
     def __init__(self, patterns: list[str], cfg: ReadConfig = ReadConfig(), check: bool = True):
         super().__init__()
-        self.patterns = check_inputs(list(patterns)) if check else list(patterns)
+        patterns = [absolute_location(p) for p in patterns]  # warc_file: an absolute location
+        self.patterns = check_inputs(patterns) if check else patterns
         self.cfg = cfg
 
     def expand(self, pbegin):

@@ -1,5 +1,6 @@
 """Golden end-to-end: recipe v1 on the real sample crawl (569 real pages)."""
 import json
+import pathlib
 
 import pyarrow.parquet as pq
 import pytest
@@ -91,3 +92,36 @@ def test_report_carries_stage_statistics(v1_run):
     hosts = next(f for f in report["funnel"] if f["stage"] == "hosts")
     assert sum(b["pages"] for b in blocked) >= hosts["dropped"]
     assert "Stage statistics" in (out / "report.html").read_text()
+
+
+def test_output_directory_is_a_loadable_dataset(v1_run):
+    """README.md names one config per table, so ``datasets.load_dataset(OUT_DIR)`` loads the
+    documents (and ``"rejects"``/``"errors"`` the others) instead of mixing every file below;
+    ``crawl_date`` is a UTC timestamp and ``warc_file`` an absolute location."""
+    import glob
+
+    import pyarrow as pa
+    import yaml
+
+    out, _, report = v1_run
+    card = (out / "README.md").read_text()
+    meta = yaml.safe_load(card.split("---\n")[1])
+    configs = {c["config_name"]: c for c in meta["configs"]}
+    assert set(configs) == {"documents", "rejects", "errors"}
+    assert configs["documents"].get("default") is True
+    for name, c in configs.items():
+        files = sorted(glob.glob(str(out / c["data_files"][0]["path"])))
+        assert files, name
+        schemas = {str(pq.read_schema(f)) for f in files}
+        assert len(schemas) == 1, f"{name}: files disagree on the schema"
+    for table in ("documents", "rejects"):
+        schema = pq.read_schema(sorted((out / table).glob("*.parquet"))[0])
+        assert schema.field("crawl_date").type == pa.timestamp("us", tz="UTC")
+    docs = pq.read_table(sorted((out / "documents").glob("*.parquet")), columns=["crawl_date", "warc_file"])
+    assert docs.column("crawl_date").null_count == 0
+    warcs = set(docs.column("warc_file").to_pylist())
+    assert all(w.startswith("/") and pathlib.Path(w).is_file() for w in warcs), warcs
+    datasets = pytest.importorskip("datasets")
+    assert len(datasets.load_dataset(str(out))["train"]) == report["kept"]
+    assert len(datasets.load_dataset(str(out), "rejects")["train"]) == sum(report["dropped"].values())
+    assert len(datasets.load_dataset(str(out), "errors")["train"]) == sum(report["errors"].values())
