@@ -19,7 +19,7 @@ COPY transforms ./transforms
 COPY classifiers ./classifiers
 # apache-beam is already in the base image at the same version, so pip keeps it; the gcp extra
 # gives workers gs:// access (gcsfs for the refresh manifest).
-RUN pip install ".[gcp]" gcsfs \
+RUN pip install ".[gcp]" "gcsfs==2026.10.1" \
  && python -c "import pipeline.cli, pipeline.refresh, transforms.langid; \
 from classifiers.langid import default_model_path; print(default_model_path())" \
  && python -c "from transforms.minhash import text_signature; text_signature('compile the MinHash kernel once, at build time', 800)" \

@@ -5,7 +5,9 @@
 #   gcloud dataflow flex-template build gs://BUCKET/templates/swallow.json \
 #     --image REGION-docker.pkg.dev/PROJECT/swallow/flex:0.1.0 --sdk-language PYTHON \
 #     --metadata-file docker/flex_template/metadata.json
-FROM gcr.io/dataflow-templates-base/python311-template-launcher-base:latest AS launcher
+# A dated launcher release, not :latest: a rebuild must give the same launcher (list of tags:
+# gcloud container images list-tags gcr.io/dataflow-templates-base/python311-template-launcher-base).
+FROM gcr.io/dataflow-templates-base/python311-template-launcher-base:flex_templates_base_image_release_20260112_RC00 AS launcher
 
 FROM apache/beam_python3.11_sdk:2.77.0
 
@@ -19,7 +21,7 @@ COPY pipeline ./pipeline
 COPY transforms ./transforms
 COPY classifiers ./classifiers
 COPY docker/flex_template/main.py ./docker/flex_template/main.py
-RUN pip install ".[gcp]" gcsfs
+RUN pip install ".[gcp]" "gcsfs==2026.10.1"
 
 # Packages are installed in the image: the launcher must not stage setup.py again.
 ENV FLEX_TEMPLATE_PYTHON_PY_FILE=/template/docker/flex_template/main.py \

@@ -153,3 +153,54 @@ def test_airflow_dag():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.dag.dag_id == "swallow_corpus_refresh"
+
+
+def _pip_requirements(rest: str) -> list[str]:
+    """Requirement words of a ``pip install`` inside a RUN (flags and the local package skipped)."""
+    out = []
+    for cmd in re.split(r"&&|;", rest):
+        words = cmd.split()
+        if words[:2] not in (["pip", "install"], ["python", "-m"]) or "install" not in words:
+            continue
+        args = words[words.index("install") + 1:]
+        skip_next = False
+        for w in args:
+            w = w.strip("'\"")
+            if skip_next:
+                skip_next = False
+                continue
+            if w in ("-r", "-c", "--constraint", "--requirement", "--index-url", "-i"):
+                skip_next = True
+                continue
+            if w.startswith("-") or w.startswith(".") or w == "\\":
+                continue  # flags; ".", ".[gcp]", -e ".[trainer]": this repository, pinned by setup.py
+            out.append(w)
+    return out
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_images_are_pinned(path):
+    """A rebuild gives the same image: every base has an explicit tag other than ``latest`` (or a
+    digest), and every package pip installs besides this repository is pinned with ``==``."""
+    for word, rest in _instructions(path):
+        refs = []
+        if word == "FROM":
+            refs.append(rest.split()[0])
+        if word == "COPY" and "--from=" in rest:
+            ref = re.search(r"--from=(\S+)", rest).group(1)
+            if "/" in ref or ":" in ref:  # an image, not a build stage
+                refs.append(ref)
+        for ref in refs:
+            if "@sha256:" in ref:
+                continue
+            name, _, tag = ref.rpartition(":")
+            assert name and "/" not in tag and tag and tag != "latest", f"{path.name}: base {ref} is not pinned"
+        if word == "RUN":
+            for req in _pip_requirements(rest):
+                assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[^=*]+$", req), f"{path.name}: pip installs {req!r} unpinned"
+
+
+def test_k8s_image_tag_is_not_latest():
+    text = (ROOT / "docker" / "k8s" / "trainer-pytorchjob.yaml").read_text()
+    for image in re.findall(r"image:\s*(\S+)", text):
+        assert not image.endswith(":latest") and ":" in image, image
