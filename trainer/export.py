@@ -4,10 +4,13 @@
 
 Reads ``hf_config.json`` written next to the snapshots and loads the model
 part of the DCP snapshot into a plain (unsharded) state dict; DCP reshards
-from whatever world size saved it.  No process group is needed.
+from whatever world size saved it.  No process group is needed.  The
+tokenizer is found from ``job_config.json`` (the base model directory, else
+the shards' ``manifest.json``); ``--tokenizer`` names it where those moved.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -16,7 +19,7 @@ import torch.distributed.checkpoint as dcp
 from transformers import LlamaConfig
 
 from trainer.checkpoint import step_dirs
-from trainer.model import export_hf
+from trainer.hf_export import TokenizerSource, export_hf, tokenizer_source
 
 
 def load_model_state(folder: str, step: int = -1) -> tuple[dict[str, torch.Tensor], LlamaConfig, int]:
@@ -38,6 +41,18 @@ def load_model_state(folder: str, step: int = -1) -> tuple[dict[str, torch.Tenso
     return state["model_optim"]["model"], conf, step
 
 
+def run_tokenizer_source(folder: str, tokenizer: str | None = None) -> TokenizerSource:
+    """Where the run's tokenizer is, from the ``job_config.json`` the run wrote."""
+    hf_path = data_path = None
+    path = os.path.join(folder, "job_config.json")
+    if os.path.isfile(path):
+        with open(path) as fh:
+            job = json.load(fh)
+        hf_path = job.get("model", {}).get("hf_path")
+        data_path = job.get("data", {}).get("path")
+    return tokenizer_source(hf_path, data_path, tokenizer)
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipeline.argv import OneLineParser
 
@@ -46,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--step", type=int, default=-1, help="step to export (default: latest)")
     p.add_argument("--output", required=True)
     p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32", "float16"])
+    p.add_argument("--tokenizer", default=None,
+                   help="a HF directory or tokenizer.json to export with the model (default: the run's base model "
+                        "directory, else the tokenizer named in its shards' manifest.json)")
     a = p.parse_args(argv)
     sd, conf, step = load_model_state(a.checkpoint, a.step)
-    export_hf(sd, conf, a.output, a.dtype)
+    export_hf(sd, conf, a.output, a.dtype, run_tokenizer_source(a.checkpoint, a.tokenizer))
     print(f"exported step {step} to {a.output}", file=sys.stderr)
     return 0
 

@@ -1,4 +1,4 @@
-"""Llama via ``transformers``: build on the meta device, load, export.
+"""Llama via ``transformers``: build on the meta device, load (export: ``trainer.hf_export``).
 
 The model is always created on the meta device and sharded before any
 weight exists, so no rank ever holds the full model in memory; each rank
@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
 from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -104,21 +103,6 @@ def load_into_shards(model: torch.nn.Module, rows: RowReader) -> None:
             local = p.to_local()
             if local.numel():
                 local.copy_(rows(name, offset[0], offset[0] + shape[0]))
-
-
-def export_hf(sd: dict[str, torch.Tensor], conf: LlamaConfig, out_dir: str, dtype: str = "bfloat16") -> None:
-    """Write a directory that ``LlamaForCausalLM.from_pretrained`` loads."""
-    os.makedirs(out_dir, exist_ok=True)
-    tensors = {}
-    for k, v in sd.items():
-        if conf.tie_word_embeddings and k == "lm_head.weight":
-            continue  # shared with embed_tokens; safetensors refuses aliases
-        tensors[k] = v.detach().to("cpu", DTYPES[dtype]).contiguous()
-    conf = LlamaConfig.from_dict(conf.to_dict())
-    conf.dtype = dtype
-    conf.architectures = ["LlamaForCausalLM"]
-    conf.save_pretrained(out_dir)
-    save_file(tensors, os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
 
 
 def num_params(conf: LlamaConfig, embeddings: bool = True) -> int:

@@ -26,6 +26,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from trainer import config as config_lib
+from trainer import hf_export
 from trainer import model as model_lib
 from trainer.checkpoint import RNG, Checkpointer, ModelOptim, Plain, TrainState
 from trainer.config import JobConfig, OptimizerConfig
@@ -114,11 +115,13 @@ class Logger:
             self.fh.flush()
 
 
-def export(model: torch.nn.Module, conf, out_dir: str, dtype: str) -> None:
-    """Gather full weights onto rank 0 (collective) and write an HF dir."""
+def export(model: torch.nn.Module, conf, cfg: JobConfig) -> None:
+    """Gather full weights onto rank 0 (collective) and write an HF dir, with the tokenizer of the
+    base model or of the shards."""
     sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if dist.get_rank() == 0:
-        model_lib.export_hf(sd, conf, out_dir, dtype)
+        hf_export.export_hf(sd, conf, cfg.checkpoint.export_dir, cfg.checkpoint.export_dtype,
+                            hf_export.tokenizer_source(cfg.model.hf_path, cfg.data.path))
     dist.barrier()
 
 
@@ -245,7 +248,7 @@ def train(cfg: JobConfig) -> list[float]:
             os.kill(os.getpid(), signal.SIGKILL)
 
     if cfg.checkpoint.export_dir:
-        export(model, conf, cfg.checkpoint.export_dir, cfg.checkpoint.export_dtype)
+        export(model, conf, cfg)
     log.log({"event": "end", "step": cfg.train.steps})
     # Without the barrier a rank can tear down gloo while a peer is still in
     # a collective, and the peer then aborts (random SIGABRT at exit).
