@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, 
 
 from pipeline import dag, dataset_card, progress, recipes, report
 from pipeline.argv import HELP_FLAGS, UsageError, beam_help, check_beam_args, run_help
+from pipeline.console import Console
 from pipeline.options import SwallowOptions
 
 log = logging.getLogger("pipeline")
@@ -35,7 +36,10 @@ USAGE = """usage: python -m pipeline run --input GLOB [--input GLOB ...] --outpu
        python -m pipeline refresh --input GLOB --output ROOT [--snapshot NAME] [--batch_files N] [run options]
                           (incremental: only files not yet done; see pipeline/refresh.py)
        python -m pipeline index --input GLOB --output index.parquet [--detect_languages]
-                          (a Common Crawl-style URL index of local WARC files; pipeline/index_build.py)"""
+                          (a Common Crawl-style URL index of local WARC files; pipeline/index_build.py)
+       python -m pipeline evals-index --evals DIR --output evals_index.npz [--ngram 10]
+                          (the evaluation-item index that run --evals_index FILE decontaminates against;
+                          pipeline/evals_index.py)"""
 
 
 def local_defaults(argv: list[str]) -> list[str]:
@@ -62,6 +66,10 @@ def config_from(opts: SwallowOptions):
         if "subset" not in cfg.stages:
             raise SystemExit(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
         cfg = dataclasses.replace(cfg, subset=dataclasses.replace(cfg.subset, evidence=True))
+    if opts.evals_index:  # decontaminate against the evaluation suites (else the stage is skipped)
+        if "decontaminate" not in cfg.stages:
+            raise SystemExit(f"--evals_index: recipe {cfg.name!r} has no decontaminate stage")
+        cfg = dataclasses.replace(cfg, decontaminate=dataclasses.replace(cfg.decontaminate, index=opts.evals_index))
     if opts.index_languages:
         langs = tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())
         cfg = dataclasses.replace(cfg, index=dataclasses.replace(cfg.index, languages=langs))
@@ -120,23 +128,33 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
                      if local and show_progress and not dry_run else None)
     # With --index the WARC files are known only once the index is read: progress counts index files.
     files_total = 0 if dry_run else progress.count_inputs(opts.input or opts.index)
+    # Per-stage counts and dedup's connected-components rounds: the line names the stage a run
+    # is in, so an aggregating stage reads "dedup round 3/20", not a stalled percentage.
+    rounds = {name: progress.find_rounds(p, label) for name, label, _, _ in built["stages"]}
+    rounds = {k: v for k, v in rounds.items() if v}
     p | "Progress" >> progress.TrackProgress(
         files_total, progress.find_read_outputs(p),
-        [built["documents"], *built["rejected"], built["errors"]], heartbeat_dir)
+        [built["documents"], *built["rejected"], built["errors"]], heartbeat_dir,
+        stages=[(name, inp, outs) for name, _, inp, outs in built["stages"]], rounds=rounds)
     if dry_run:
         return dry_run_summary(p.run(), options)
-    monitor = progress.ProgressMonitor(files_total, heartbeat_dir,
-                                       stream=sys.stderr if show_progress else io.StringIO())
-    monitor.__enter__()
-    try:
-        result = p.run()
-        if not local:
-            monitor.result = result  # remote runners answer metrics queries while running
-        result.wait_until_finish()
-    finally:
-        monitor.__exit__(None, None, None)
-        if heartbeat_dir:
-            shutil.rmtree(heartbeat_dir, ignore_errors=True)
+    # The progress line keeps the terminal; Beam's and the workers' log lines are printed above
+    # it (or to --worker_log), never through it.
+    console = Console(sys.stderr if show_progress else io.StringIO(), worker_log=opts.worker_log)
+    monitor = progress.ProgressMonitor(files_total, heartbeat_dir, stream=console,
+                                       stages=[s[0] for s in built["stages"]],
+                                       rounds={k: len(v) for k, v in rounds.items()})
+    with console.capture_stderr(enabled=show_progress or bool(opts.worker_log)):
+        monitor.__enter__()
+        try:
+            result = p.run()
+            if not local:
+                monitor.result = result  # remote runners answer metrics queries while running
+            result.wait_until_finish()
+        finally:
+            monitor.__exit__(None, None, None)
+            if heartbeat_dir:
+                shutil.rmtree(heartbeat_dir, ignore_errors=True)
     extra = {"wall_seconds": round(time.time() - started, 2), "inputs": opts.input or [],
              **({"index_inputs": opts.index} if opts.index else {}),
              "progress": monitor.progress.as_dict()}
@@ -207,8 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline import index_build
 
         return index_build.main(rest)
+    if command == "evals-index":
+        from pipeline import evals_index
+
+        return evals_index.main(rest)
     if command != "run":
-        print(f"python -m pipeline: error: unknown command {command!r}; expected run, refresh or index "
+        print(f"python -m pipeline: error: unknown command {command!r}; expected run, refresh, index or evals-index "
               f"(see python -m pipeline --help)", file=sys.stderr)
         return 2
     try:

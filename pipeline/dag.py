@@ -1,7 +1,8 @@
 """The Swallow DAG, top-down as the paper's Fig. 1:
 
     WARC files → ReadWarc → Prefilter (on a decoded head) → (spread) → Decode → Extract → LanguageId → QualityRules
-    → HarmfulFilter → [Dedup → HostFilter | Classify → TopK] → Normalize → Parquet + report
+    → HarmfulFilter → AnonymizePII → [Dedup → HostFilter | Classify → TopK] → Normalize → Decontaminate
+    → Parquet + report
 
 The recipe's ``stages`` tuple fixes the order between ReadWarc and the writers; each name maps to
 a stage builder in :data:`STAGES`. Every stage returns kept/rejected/errors; rejects and errors of
@@ -37,6 +38,8 @@ STAGES: dict[str, Callable] = {
     "classify": lambda cfg: _classify().Classify(cfg.classify),
     "topk": lambda cfg: _topk().TopK(cfg.topk),
     "subset": lambda cfg: _subset().DomainSubset(cfg.subset),
+    "pii": lambda cfg: stages.AnonymizePII(cfg.pii),
+    "decontaminate": lambda cfg: stages.Decontaminate(cfg.decontaminate),
 }
 
 
@@ -85,10 +88,12 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
     # FnApiRunner with 2 worker processes); errors are few and are flattened.
     rejected, errors = {"read": read[REJECTED]}, [read[ERRORS]]
     columns = dict(BASE_COLUMNS)
+    stage_io = []  # (name, label, input, [kept, rejected, errors]) for the progress line
 
     for name in cfg.stages:
         stage = STAGES[name](cfg)
         out = docs | stage
+        stage_io.append((name, stage.label, docs, [out[KEPT], out[REJECTED], out[ERRORS]]))
         docs = out[KEPT]
         rejected[name] = out[REJECTED]
         errors.append(out[ERRORS])
@@ -124,7 +129,8 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
     all_errors | "WriteErrors" >> WriteErrors(output)
     selection = (read[SELECTED], read[NOT_SELECTED]) if index else None  # index rows never read
     p | "CountOutcomes" >> CountOutcomes(output, docs, rejected, all_errors, read[SKIPPED], selection)
-    return {"documents": docs, "rejected": list(rejected.values()), "errors": all_errors, "columns": columns}
+    return {"documents": docs, "rejected": list(rejected.values()), "errors": all_errors, "columns": columns,
+            "stages": stage_io}
 
 
 def funnel_stages(cfg) -> list[str]:

@@ -30,10 +30,17 @@ class SwallowOptions(PipelineOptions):
                             help="TSV/JSONL of pages with a domain label (record_id, id or url; a column "
                                  "named as the subset, label, or kind as in warc_sites/sites.tsv), to report "
                                  "the subset's precision/recall (recipe medical)")
+        parser.add_argument("--evals_index", default=None,
+                            help="evaluation-item index (`python -m pipeline evals-index`) for the "
+                                 "decontaminate stage; default: none, the stage is skipped and the report "
+                                 "says so")
         parser.add_argument("--index", action="append", default=None,
                             help="Parquet glob(s) of a Common Crawl-style URL index (cc-index-table "
                                  "columns; `swallow-corpus index` builds one for local WARCs): read only "
                                  "the selected records by byte range instead of --input; repeatable")
+        parser.add_argument("--worker_log", default=None,
+                            help="local file to append Beam's and the SDK workers' log lines to during the run "
+                                 "(default: printed above the progress line)")
         parser.add_argument("--index_languages", default=None,
                             help="with --index: comma list of ISO-639-3 codes selected from "
                                  "content_languages (default: the recipe's, jpn)")

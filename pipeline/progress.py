@@ -14,15 +14,24 @@ Two sources, one display:
 - **Between batches** (``python -m pipeline refresh``): exact files done / total from the
   manifest, via :class:`Progress`.
 
-ETA: the total number of records is extrapolated from the files read so far
-(``records_read × files_total / files_read``); the fraction done is ``records_done`` over that
-estimate, and ETA = elapsed × (1 − f) / f. Early in a run (few files read) it is rough, as any ETA.
+The percentage is the share of records that have left the DAG (written as documents, rejects or
+errors) of the total extrapolated from the files read so far (``records_read × files_total /
+files_read``). Aggregating stages (dedup's groupings and its connected-components rounds, the
+host filter's per-host sums) hold every record until their input is complete, so that share
+stalls and then jumps; the line therefore also names the **current stage** -- the first, in DAG
+order, that has not finished: records in and out of each stage are counted (``stage_in.NAME``,
+``stage_done.NAME``), and each round of dedup's connected components (``dedup_round.NN``), so it
+reads ``dedup round 3/20`` rather than a percentage. The ETA is that of the current stage only
+(its remaining records at its own rate since it became current: the read's from the files read),
+and ``?`` where no rate exists yet -- an aggregating stage that has emitted nothing -- rather than
+a whole-run extrapolation that grows while a grouping runs.
 """
 from __future__ import annotations
 
 import glob
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -47,27 +56,71 @@ def fmt_duration(seconds: float | None) -> str:
 class Progress:
     """Progress of a run in units of files and records; :meth:`line` is what the terminal shows."""
 
-    def __init__(self, files_total: int, label: str = "", started: float | None = None):
+    def __init__(self, files_total: int, label: str = "", started: float | None = None,
+                 stages: list[str] | None = None, rounds: dict[str, int] | None = None, clock=time.time):
         self.files_total = files_total
         self.label = label
-        self.started = time.time() if started is None else started
+        self.clock = clock
+        self.started = clock() if started is None else started
         self.files_done = 0
         self.records_read = 0
         self.records_done = 0
+        self.stages = list(stages or [])  # DAG order, after the read
+        self.counts: dict[str, int] = {}  # stage_in.*, stage_done.*, dedup_round.*
+        self.rounds = dict(rounds or {})  # stage -> rounds in its graph (dedup: max_rounds)
+        self._current: tuple[str, float, int] | None = None  # (stage, since, done then)
 
     def update(self, files_done: int | None = None, records_done: int | None = None,
-               records_read: int | None = None) -> "Progress":
+               records_read: int | None = None, counts: dict[str, int] | None = None) -> "Progress":
         if files_done is not None:
             self.files_done = files_done
         if records_done is not None:
             self.records_done = records_done
         if records_read is not None:
             self.records_read = records_read
+        if counts is not None:
+            self.counts = dict(counts)
         return self
+
+    def current_stage(self) -> dict | None:
+        """The first stage in DAG order that has not finished: ``{"stage", "detail", "eta_s"}``;
+        None without stage counts (e.g. between ``refresh`` batches)."""
+        if not self.stages:
+            return None
+        now = self.clock()
+        if self.files_total and self.files_done < self.files_total:
+            f = self.files_done / self.files_total
+            return self._at("read", f"read {self.records_read:,} records", now,
+                            self.elapsed * (1 - f) / f if f else None)
+        for name in self.stages:
+            n_in = self.counts.get(f"stage_in.{name}", 0)
+            n_done = self.counts.get(f"stage_done.{name}", 0)
+            if n_done >= n_in:
+                continue  # finished (or nothing reached it: everything was dropped before)
+            rounds = sorted(int(k.rsplit(".", 1)[1]) for k, v in self.counts.items()
+                            if k.startswith(f"{name}_round.") and v)
+            total_rounds = self.rounds.get(name)
+            if rounds and not n_done:
+                detail = f"{name} round {rounds[-1]}/{total_rounds or '?'} ({n_in:,} pages in)"
+            else:
+                detail = f"{name} {n_done:,}/{n_in:,} pages"
+            return self._at(name, detail, now, None, n_done, n_in)
+        if self.records_done < self.records_read:
+            return self._at("write", "writing outputs", now, None)
+        return self._at("done", "all stages done", now, 0.0)
+
+    def _at(self, name: str, detail: str, now: float, eta: float | None,
+            done: int = 0, total: int = 0) -> dict:
+        if self._current is None or self._current[0] != name:
+            self._current = (name, now, done)
+        _, since, done_then = self._current
+        if eta is None and total and done > done_then and now > since:
+            eta = (total - done) * (now - since) / (done - done_then)
+        return {"stage": name, "detail": detail, "eta_s": eta}
 
     @property
     def elapsed(self) -> float:
-        return max(time.time() - self.started, 1e-9)
+        return max(self.clock() - self.started, 1e-9)
 
     def fraction(self) -> float | None:
         if not self.files_total:
@@ -84,18 +137,37 @@ class Progress:
         return self.elapsed * (1 - f) / f
 
     def as_dict(self) -> dict:
+        cur = self.current_stage()
         return {"files_done": self.files_done, "files_total": self.files_total,
                 "records_read": self.records_read, "records_done": self.records_done,
                 "records_per_s": round(self.records_done / self.elapsed, 2),
-                "elapsed_s": round(self.elapsed, 1), "eta_s": self.eta_s()}
+                "elapsed_s": round(self.elapsed, 1),
+                "eta_s": self.eta_s() if cur is None else cur["eta_s"],
+                **({"stage": cur["stage"], "stage_detail": cur["detail"], "stages": self.stage_counts()}
+                   if cur else {})}
+
+    def stage_counts(self) -> dict[str, dict[str, int]]:
+        """Records into and out of each stage (and rounds seen, for dedup), in DAG order."""
+        out = {}
+        for name in self.stages:
+            row = {"in": self.counts.get(f"stage_in.{name}", 0), "done": self.counts.get(f"stage_done.{name}", 0)}
+            seen = [k for k, v in self.counts.items() if k.startswith(f"{name}_round.") and v]
+            if name in self.rounds:
+                row.update(rounds_seen=len(seen), rounds=self.rounds[name])
+            out[name] = row
+        return out
 
     def line(self) -> str:
         d = self.as_dict()
         f = self.fraction()
         pct = f"{100 * f:5.1f}%" if f is not None else "    ?"
-        return (f"{self.label}{pct} files {d['files_done']}/{d['files_total']} | records done "
-                f"{d['records_done']:,} ({d['records_per_s']:,.1f}/s) | elapsed "
-                f"{fmt_duration(d['elapsed_s'])} | ETA {fmt_duration(d['eta_s'])}")
+        if "stage" not in d:
+            return (f"{self.label}{pct} files {d['files_done']}/{d['files_total']} | records done "
+                    f"{d['records_done']:,} ({d['records_per_s']:,.1f}/s) | elapsed "
+                    f"{fmt_duration(d['elapsed_s'])} | ETA {fmt_duration(d['eta_s'])}")
+        return (f"{self.label}{pct} out | {d['stage_detail']} | files {d['files_done']}/{d['files_total']} | "
+                f"records out {d['records_done']:,} ({d['records_per_s']:,.1f}/s) | elapsed "
+                f"{fmt_duration(d['elapsed_s'])} | ETA {d['stage']} {fmt_duration(d['eta_s'])}")
 
 
 # ------------------------------------------------------------------------ inside the pipeline
@@ -157,13 +229,35 @@ def find_read_outputs(pipeline: beam.Pipeline, label: str = "ReadWarc") -> dict 
     return found or None
 
 
+#: The reducer of one connected-components round inside a stage (``transforms.dedup``).
+_ROUND = re.compile(r"/CC/R(\d+)\.LargeStar\.Reduce$")
+
+
+def find_rounds(pipeline: beam.Pipeline, label: str) -> dict[int, "beam.PCollection"]:
+    """Round number -> output of that round's reducer, for the composite ``label`` (e.g. Dedup)."""
+    found: dict[int, beam.PCollection] = {}
+
+    class _V(beam.pipeline.PipelineVisitor):
+        def visit_transform(self, node):
+            m = _ROUND.search(node.full_label)
+            if m and node.full_label.startswith(label + "/") and node.outputs:
+                found[int(m.group(1))] = next(iter(node.outputs.values()))
+
+    pipeline.visit(_V())
+    return found
+
+
 class TrackProgress(beam.PTransform):
     """Attach progress counters to a built pipeline: ``read`` = ReadWarc's outputs, ``exits`` =
-    the DAG's terminal PCollections (documents, rejected, errors)."""
+    the DAG's terminal PCollections (documents, rejected, errors), ``stages`` = per stage
+    ``(name, input, [kept, rejected, errors])`` in DAG order, ``rounds`` = per stage its
+    round-number -> PCollection (:func:`find_rounds`)."""
 
-    def __init__(self, files_total: int, read: dict | None, exits: list, heartbeat_dir: str | None = None):
+    def __init__(self, files_total: int, read: dict | None, exits: list, heartbeat_dir: str | None = None,
+                 stages: list | None = None, rounds: dict[str, dict] | None = None):
         super().__init__()
         self.files_total, self.read, self.exits, self.heartbeat_dir = files_total, read, exits, heartbeat_dir
+        self.stages, self.rounds = stages or [], rounds or {}
 
     def expand(self, pbegin):
         hb = self.heartbeat_dir
@@ -180,6 +274,14 @@ class TrackProgress(beam.PTransform):
                     self.read[k] | f"RecordsRead.{k}" >> beam.ParDo(_Count("records_read", hb))
         for i, pcoll in enumerate(self.exits):
             pcoll | f"RecordsDone.{i}" >> beam.ParDo(_Count("records_done", hb))
+        # Records into and out of every stage: which stage the run is in, and how far.
+        for name, inp, outs in self.stages:
+            inp | f"StageIn.{name}" >> beam.ParDo(_Count(f"stage_in.{name}", hb))
+            for j, pcoll in enumerate(outs):
+                pcoll | f"StageDone.{name}.{j}" >> beam.ParDo(_Count(f"stage_done.{name}", hb))
+        for name, by_round in self.rounds.items():
+            for r, pcoll in sorted(by_round.items()):
+                pcoll | f"Round.{name}.{r:02d}" >> beam.ParDo(_Count(f"{name}_round.{r:02d}", hb))
         return pbegin
 
 
@@ -219,8 +321,9 @@ class ProgressMonitor:
     or polls metrics of a non-blocking ``PipelineResult`` (remote runners)."""
 
     def __init__(self, files_total: int, heartbeat_dir: str | None = None, result=None,
-                 every_s: float = 5.0, stream=None, label: str = ""):
-        self.progress = Progress(files_total, label=label)
+                 every_s: float = 5.0, stream=None, label: str = "", stages: list[str] | None = None,
+                 rounds: dict[str, int] | None = None):
+        self.progress = Progress(files_total, label=label, stages=stages, rounds=rounds)
         self.heartbeat_dir, self.result, self.every_s = heartbeat_dir, result, every_s
         self.stream = stream or sys.stderr
         self._stop = threading.Event()
@@ -235,12 +338,15 @@ class ProgressMonitor:
             counts = read_heartbeats(self.heartbeat_dir)
         if counts:
             self.progress.update(files_done=counts.get("files_read"), records_done=counts.get("records_done"),
-                                 records_read=counts.get("records_read"))
+                                 records_read=counts.get("records_read"), counts=counts)
         return self.progress
 
     def show(self) -> str:
         line = self.poll().line()
         self.lines.append(line)
+        if hasattr(self.stream, "progress"):  # a pipeline.console.Console: log lines go above it
+            self.stream.progress(line)
+            return line
         tty = getattr(self.stream, "isatty", lambda: False)()
         self.stream.write(("\r" + line) if tty else line + "\n")
         self.stream.flush()
@@ -260,7 +366,9 @@ class ProgressMonitor:
         if self._thread:
             self._thread.join(timeout=2)
         self.show()
-        if getattr(self.stream, "isatty", lambda: False)():
+        if hasattr(self.stream, "end"):
+            self.stream.end()
+        elif getattr(self.stream, "isatty", lambda: False)():
             self.stream.write("\n")
         return False
 
