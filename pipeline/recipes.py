@@ -2,6 +2,17 @@
 Swallow corpus as published (Okazaki et al., NLP2024); later recipes start from it and change a
 few fields. ``stages`` is the order of the DAG, so recipes can reorder stages (v1: quality → dedup →
 hosts; v2: dedup → relaxed rules → classifiers) without touching transform code.
+
+Two stages beyond the papers are in every recipe:
+- ``pii`` (e-mail and IP addresses replaced, FineWeb-style; Japanese phone numbers, My Number and
+  card numbers optional) right after the quality rules and the NG-word filter: the ~75% of
+  pages those drop never pay for it, and every later stage (dedup, classifiers) sees the text
+  as it will be written;
+- ``decontaminate`` (pages with items of the Japanese evaluation suites dropped) last, right
+  after ``normalize``, just before the writers: it checks exactly the text that is written (after
+  footer removal), and drops from the final set, so a dedup cluster or a top-k band is never
+  decided by a page that is then removed for another reason. Without ``--evals_index`` it is
+  skipped and the report says so.
 """
 from __future__ import annotations
 
@@ -10,11 +21,13 @@ import json
 from dataclasses import dataclass, field
 
 from transforms.decode import DecodeConfig
+from transforms.decontaminate import DecontaminateConfig
 from transforms.dedup import DedupConfig
 from transforms.extract import ExtractConfig
 from transforms.harmful import HarmfulConfig
 from transforms.langid import LangIdConfig
 from transforms.normalize import NormalizeConfig
+from transforms.pii import PIIConfig
 from transforms.prefilter import PrefilterConfig
 from transforms.quality import QualityConfig
 from transforms.read_index import IndexReadConfig
@@ -43,6 +56,8 @@ class PipelineConfig:
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     topk: TopKConfig = field(default_factory=TopKConfig)
     subset: SubsetConfig = field(default_factory=SubsetConfig)  # used by the "subset" stage
+    pii: PIIConfig = field(default_factory=PIIConfig)
+    decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)  # index: --evals_index
 
     def __post_init__(self):
         from pipeline.dag import STAGES
@@ -54,10 +69,11 @@ class PipelineConfig:
 
 def v1() -> PipelineConfig:
     """Swallow corpus v1 (NLP2024 Fig. 1): prefilter → extract → LID → quality → NG words →
-    MinHash dedup → host filter → normalise."""
+    (PII) → MinHash dedup → host filter → normalise → (decontaminate)."""
     return PipelineConfig(
         name="v1",
-        stages=("prefilter", "decode", "extract", "langid", "quality", "harmful", "dedup", "hosts", "normalize"),
+        stages=("prefilter", "decode", "extract", "langid", "quality", "harmful", "pii", "dedup", "hosts",
+                "normalize", "decontaminate"),
     )
 
 
@@ -72,8 +88,8 @@ def v2() -> PipelineConfig:
     return dataclasses.replace(
         base,
         name="v2",
-        stages=("prefilter", "decode", "extract", "langid", "dedup", "quality", "harmful",
-                "classify", "topk", "normalize"),
+        stages=("prefilter", "decode", "extract", "langid", "dedup", "quality", "harmful", "pii",
+                "classify", "topk", "normalize", "decontaminate"),
         prefilter=dataclasses.replace(base.prefilter, mode="both"),
         quality=relaxed(base.quality),
         classify=ClassifyConfig(models=(WIKI, EDU)),
@@ -89,7 +105,7 @@ MEDICAL_THRESHOLD = 0.5
 
 def medical() -> PipelineConfig:
     """The Japanese medical subset, selected from v2's quality pool: v2's stages up to and including
-    the NG-word filter (prefilter ``both``, MinHash dedup, relaxed quality rules), then the
+    the NG-word filter and PII (prefilter ``both``, MinHash dedup, relaxed quality rules), then the
     classifiers (Wiki, educational value, medical/health) and the ``medical`` subset: pages with
     ``medical_score >= MEDICAL_THRESHOLD``. No top-10% cut: v2's cut by educational value keeps
     few of the pages of clinics, pharmacies and care services. An optional floor on the
@@ -99,11 +115,11 @@ def medical() -> PipelineConfig:
     is reported on (``classifiers/README.md``). ``--subset_labels FILE`` adds the subset's
     precision and recall against a labels file to the run report."""
     base = v2()
-    pool = base.stages[: base.stages.index("harmful") + 1]
+    pool = base.stages[: base.stages.index("pii") + 1]
     return dataclasses.replace(
         base,
         name="medical",
-        stages=pool + ("classify", "subset", "normalize"),
+        stages=pool + ("classify", "subset", "normalize", "decontaminate"),
         classify=ClassifyConfig(models=(WIKI, EDU, MEDICAL)),
         subset=SubsetConfig(name="medical", column="medical_score", min_score=MEDICAL_THRESHOLD),
     )

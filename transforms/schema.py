@@ -45,6 +45,9 @@ REJECT_COLUMNS: dict[str, pa.DataType] = {
     "title": pa.string(),
     "text": pa.string(),
     "duplicate_of": pa.string(),
+    # decontamination: the benchmark suite and item a page contained (transforms/decontaminate.py)
+    "eval_suite": pa.string(),
+    "eval_item": pa.string(),
 }
 
 ERROR_COLUMNS: dict[str, pa.DataType] = {

@@ -28,7 +28,7 @@ def test_run_help_lists_our_options_with_defaults(capsys):
     for flag in ("--help", "-h"):
         out = _help(pipeline_main, ["run", flag], capsys)
         for option in ("--input", "--output", "--recipe", "--rejects", "--prefilter", "--extractor",
-                       "--subset_labels", "--index", "--index_languages", "--no_progress"):
+                       "--subset_labels", "--index", "--index_languages", "--evals_index", "--no_progress"):
             assert option in out, option
         assert "(default: v1)" in out and "(default: ids)" in out
         assert "--runner" in out  # how Beam options are passed
@@ -45,6 +45,8 @@ def test_refresh_and_index_help(capsys):
     assert "--recipe" in out and "--rejects" in out  # the run options each batch takes
     out = _help(pipeline_main, ["index", "--help"], capsys)
     assert "--detect_languages" in out and "--input" in out
+    out = _help(pipeline_main, ["evals-index", "--help"], capsys)
+    assert "--evals" in out and "--output" in out and "(default: 10)" in out
 
 
 @pytest.mark.parametrize("argv, says", [
@@ -56,6 +58,8 @@ def test_refresh_and_index_help(capsys):
     (["refresh", "--input", "x", "--output", "y", "--batchfiles", "3"], "did you mean --batch_files"),
     (["refresh", "--input", "x"], "required"),
     (["index", "--input", "x"], "required"),
+    (["evals-index", "--evals", "x"], "required"),
+    (["evals-index", "--evals", "/nonexistent", "--output", "y"], "not a directory"),
     (["frobnicate"], "unknown command"),
 ])
 def test_wrong_flags_are_one_line_and_rc_2(argv, says, capsys):

@@ -110,7 +110,7 @@ def help_text(name: str) -> str:
 
     if name == "pipeline run":
         return _capture(pipeline_main, ["run", "--help"]) + pargv.beam_help()
-    if name in ("pipeline refresh", "pipeline index"):
+    if name in ("pipeline refresh", "pipeline index", "pipeline evals-index"):
         extra = pargv.beam_help() if name == "pipeline refresh" else ""
         return _capture(pipeline_main, [name.split()[1], "--help"]) + extra
     if name == "trainer.train":
