@@ -17,6 +17,8 @@ from collections import defaultdict
 
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline import report_plots
+
 
 class InvariantError(AssertionError):
     pass
@@ -178,6 +180,12 @@ def stage_stats(output: str) -> dict[str, list]:
                 hist[int(size)] += int(count)
             out["dedup_cluster_sizes"] = [{"cluster_size": k, "clusters": v} for k, v in sorted(hist.items())]
             continue
+        if name == "hosts_blocked":  # counted over every row, before the list is cut
+            by: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for row in rows:
+                by[str(row.get("reason"))][0] += 1
+                by[str(row.get("reason"))][1] += int(row.get("pages") or 0)
+            out["hosts_blocked_by_reason"] = [{"reason": k, "hosts": v[0], "pages": v[1]} for k, v in sorted(by.items())]
         out[name] = rows[:MAX_STAT_ROWS]
     return out
 
@@ -209,6 +217,10 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
     }
     if metrics is not None:
         report["metrics"] = metrics
+    try:  # a bounded sample of documents/*.parquet: scores and rule values for the plots
+        report["distributions"] = report_plots.distributions(out)
+    except Exception as exc:  # the plots must never fail a run whose counts are right
+        report["distributions"] = {"error": f"{type(exc).__name__}: {exc}"}
     if extra:
         report.update(extra)
     with FileSystems.create(f"{out}/report.json") as f:
@@ -239,6 +251,33 @@ def _index_note(funnel_row: dict) -> str:
     if "index_rows" not in funnel_row:
         return ""
     return f" <small>({funnel_row['index_selected']:,} of {funnel_row['index_rows']:,} index rows selected)</small>"
+
+
+#: Longest line of a stage-statistics row shown in the HTML (the JSON keeps it whole).
+MAX_LINE = 240
+_HOSTS_STATS = ("hosts_blocked", "hosts_top", "hosts_blocked_by_reason")
+
+
+def _clip(line: str, limit: int = MAX_LINE) -> str:
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _hosts_html(stats: dict) -> str:
+    """Blocked hosts once: a count per reason, then the top hosts by pages (the ``top`` rows are
+    a subset of the ``blocked`` ones; report.json keeps both)."""
+    by_reason, top = stats.get("hosts_blocked_by_reason"), stats.get("hosts_top") or []
+    if not by_reason and not top:
+        return ""
+    e = html.escape
+    n = sum(x["hosts"] for x in by_reason or [])
+    summary = ", ".join(f"{e(x['reason'])}: {x['hosts']:,} hosts ({x['pages']:,} pages)" for x in by_reason or [])
+    rows = "".join(
+        f'<tr class="host"><td>{x.get("rank", "")}</td><td>{e(_clip(str(x.get("host")), 80))}</td>'
+        f'<td>{e(str(x.get("reason")))}</td><td>{x.get("pages", 0):,}</td><td>{e(_clip(str(x.get("detail") or ""), 80))}</td></tr>'
+        for x in sorted(top, key=lambda x: (x.get("rank") or 0, str(x.get("host")))))
+    table = ("<table><tr class=\"host\"><th>rank</th><th>host</th><th>reason</th><th>pages</th><th>detail</th></tr>"
+             f"{rows}</table>") if rows else ""
+    return f"<h3>Blocked hosts</h3><p>{n:,} hosts blocked — {summary}</p>{table}"
 
 
 def render_html(r: dict) -> str:
@@ -277,10 +316,11 @@ def render_html(r: dict) -> str:
         subset += (f"<p>Against {e(str(se['labels']))}: {se['pages_labelled']} labelled pages of "
                    f"{se['pages_seen']} seen, {se['positives']} positive; precision {f3(se['precision'])}, "
                    f"recall {f3(se['recall'])}, ROC-AUC {f3(se['roc_auc'])} (tp {se['tp']}, fp {se['fp']}, fn {se['fn']})</p>")
-    stats = "".join(
-        f"<h3>{e(name)}</h3><pre>{e(chr(10).join(json.dumps(x, ensure_ascii=False) for x in rows[:20]))}"
+    stage_stats = r.get("stage_stats", {})
+    stats = _hosts_html(stage_stats) + "".join(
+        f"<h3>{e(name)}</h3><pre>{e(chr(10).join(_clip(json.dumps(x, ensure_ascii=False)) for x in rows[:20]))}"
         f"{e(chr(10) + '…' if len(rows) > 20 else '')}</pre>"
-        for name, rows in r.get("stage_stats", {}).items()
+        for name, rows in stage_stats.items() if name not in _HOSTS_STATS
     )
     ix = r.get("index")
     index = "" if not ix else (
@@ -288,12 +328,16 @@ def render_html(r: dict) -> str:
         f"range; not selected (never read): {e(json.dumps(ix['not_selected']))}</p>")
     status = "holds" if r["invariant_ok"] else "VIOLATED: " + "; ".join(r["invariant_problems"])
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Swallow corpus run report</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}</style>
+<style>body{{font-family:sans-serif;margin:2em;max-width:80em;overflow-wrap:anywhere}}
+td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}
+pre{{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:4px}}
+.plots{{display:flex;flex-wrap:wrap;gap:8px}}</style>
 <h1>Swallow corpus run report ({e(str(r.get('recipe')))})</h1>
 <p>records read {r['records_read']:,} → kept {r['kept']:,} ({r['kept_text_chars']:,} characters);
 non-response WARC records {r['non_response_records']:,}. Invariant read = kept + dropped + errors: <b>{e(status)}</b></p>
 {index}<h2>Funnel</h2><table><tr><th>stage</th><th>pages after</th><th></th><th>dropped</th><th>errors</th><th>characters after</th><th>reasons</th></tr>{rows}</table>
 {prefilter}{subset}
+{report_plots.render(r.get('distributions'))}
 <h2>Errors</h2><p>{e(json.dumps(r['errors']))}</p>
 <h2>Stage statistics</h2>{stats}
 <h2>Sample rejects per reason</h2>{samples}
