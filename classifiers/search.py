@@ -37,16 +37,20 @@ def score_rows(model, spec: S.Spec, rows: list[dict]) -> dict[str, float]:
 def out_of_fold(spec: S.Spec, dev: list[dict], params: dict, folds: int) -> dict[str, float]:
     from classifiers.train import fit
 
-    scored = [r for r in dev if not r["group"].startswith(("corpus:", "wikipedia:"))]
-    always = [r for r in dev if r["group"].startswith(("corpus:", "wikipedia:"))]
-    groups = sorted({r["group"] for r in scored}, key=_h)
+    def group(r: dict) -> str:
+        return r["uid"] if r["group"] in spec.cv_by_document else r["group"]
+
+    corpus = ("corpus:", "wikipedia:")
+    scored = [r for r in dev if not r["group"].startswith(corpus) or r["group"] in spec.cv_by_document]
+    always = [r for r in dev if r["group"].startswith(corpus) and r["group"] not in spec.cv_by_document]
+    groups = sorted({group(r) for r in scored}, key=_h)
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     oof: dict[str, float] = {}
     for k in range(folds):
-        train = [(r["text"], r[spec.label]) for r in scored if fold_of[r["group"]] != k]
+        train = [(r["text"], r[spec.label]) for r in scored if fold_of[group(r)] != k]
         train += [(r["text"], r[spec.label]) for r in always]
         model = fit(train, fit_args(spec, params))
-        oof.update(score_rows(model, spec, [r for r in scored if fold_of[r["group"]] == k]))
+        oof.update(score_rows(model, spec, [r for r in scored if fold_of[group(r)] == k]))
     return oof
 
 
