@@ -19,9 +19,10 @@ errors) of the total extrapolated from the files read so far (``records_read × 
 files_read``). Aggregating stages (dedup's groupings and its connected-components rounds, the
 host filter's per-host sums) hold every record until their input is complete, so that share
 stalls and then jumps; the line therefore also names the **current stage** -- the first, in DAG
-order, that has not finished: records in and out of each stage are counted (``stage_in.NAME``,
-``stage_done.NAME``), and each round of dedup's connected components (``dedup_round.NN``), so it
-reads ``dedup round 3/20`` rather than a percentage. The ETA is that of the current stage only
+order, that has not finished (every page the previous stage kept has come out of it): records
+into each stage, kept by it and rejected or failed in it are counted (``stage_in.NAME``,
+``stage_kept.NAME``, ``stage_out.NAME``), and each round of dedup's connected components
+(``dedup_round.NN``), so it reads ``dedup round 3/20`` rather than a percentage. The ETA is that of the current stage only
 (its remaining records at its own rate since it became current: the read's from the files read),
 and ``?`` where no rate exists yet -- an aggregating stage that has emitted nothing -- rather than
 a whole-run extrapolation that grows while a grouping runs.
@@ -66,7 +67,7 @@ class Progress:
         self.records_read = 0
         self.records_done = 0
         self.stages = list(stages or [])  # DAG order, after the read
-        self.counts: dict[str, int] = {}  # stage_in.*, stage_done.*, dedup_round.*
+        self.counts: dict[str, int] = {}  # stage_in/kept/out.*, dedup_round.*
         self.rounds = dict(rounds or {})  # stage -> rounds in its graph (dedup: max_rounds)
         self._current: tuple[str, float, int] | None = None  # (stage, since, done then)
 
@@ -92,19 +93,25 @@ class Progress:
             f = self.files_done / self.files_total
             return self._at("read", f"read {self.records_read:,} records", now,
                             self.elapsed * (1 - f) / f if f else None)
+        # A stage is finished when every page the previous stage kept has come out of it (kept,
+        # rejected or error). Its own input count is not enough: between stages sit shuffles, and
+        # a stage that has received nothing yet is waiting, not done.
+        expected = self.counts.get("stage_kept.read")
         for name in self.stages:
             n_in = self.counts.get(f"stage_in.{name}", 0)
-            n_done = self.counts.get(f"stage_done.{name}", 0)
-            if n_done >= n_in:
-                continue  # finished (or nothing reached it: everything was dropped before)
+            kept = self.counts.get(f"stage_kept.{name}", 0)
+            n_done = kept + self.counts.get(f"stage_out.{name}", 0)
+            total = max(n_in, expected if expected is not None else 0)
+            if n_done >= total:
+                expected = kept
+                continue
             rounds = sorted(int(k.rsplit(".", 1)[1]) for k, v in self.counts.items()
                             if k.startswith(f"{name}_round.") and v)
-            total_rounds = self.rounds.get(name)
             if rounds and not n_done:
-                detail = f"{name} round {rounds[-1]}/{total_rounds or '?'} ({n_in:,} pages in)"
+                detail = f"{name} round {rounds[-1]}/{self.rounds.get(name) or '?'} ({n_in:,} pages in)"
             else:
-                detail = f"{name} {n_done:,}/{n_in:,} pages"
-            return self._at(name, detail, now, None, n_done, n_in)
+                detail = f"{name} {n_done:,}/{total:,} pages"
+            return self._at(name, detail, now, None, n_done, total)
         if self.records_done < self.records_read:
             return self._at("write", "writing outputs", now, None)
         return self._at("done", "all stages done", now, 0.0)
@@ -150,7 +157,9 @@ class Progress:
         """Records into and out of each stage (and rounds seen, for dedup), in DAG order."""
         out = {}
         for name in self.stages:
-            row = {"in": self.counts.get(f"stage_in.{name}", 0), "done": self.counts.get(f"stage_done.{name}", 0)}
+            kept = self.counts.get(f"stage_kept.{name}", 0)
+            row = {"in": self.counts.get(f"stage_in.{name}", 0), "kept": kept,
+                   "done": kept + self.counts.get(f"stage_out.{name}", 0)}
             seen = [k for k, v in self.counts.items() if k.startswith(f"{name}_round.") and v]
             if name in self.rounds:
                 row.update(rounds_seen=len(seen), rounds=self.rounds[name])
@@ -272,13 +281,17 @@ class TrackProgress(beam.PTransform):
             for k in ("kept", "rejected", "errors"):
                 if k in self.read:
                     self.read[k] | f"RecordsRead.{k}" >> beam.ParDo(_Count("records_read", hb))
+            if "kept" in self.read and self.stages:  # what the first stage will receive
+                self.read["kept"] | "StageKept.read" >> beam.ParDo(_Count("stage_kept.read", hb))
         for i, pcoll in enumerate(self.exits):
             pcoll | f"RecordsDone.{i}" >> beam.ParDo(_Count("records_done", hb))
         # Records into and out of every stage: which stage the run is in, and how far.
         for name, inp, outs in self.stages:
             inp | f"StageIn.{name}" >> beam.ParDo(_Count(f"stage_in.{name}", hb))
-            for j, pcoll in enumerate(outs):
-                pcoll | f"StageDone.{name}.{j}" >> beam.ParDo(_Count(f"stage_done.{name}", hb))
+            kept, *gone = outs
+            kept | f"StageKept.{name}" >> beam.ParDo(_Count(f"stage_kept.{name}", hb))
+            for j, pcoll in enumerate(gone):
+                pcoll | f"StageOut.{name}.{j}" >> beam.ParDo(_Count(f"stage_out.{name}", hb))
         for name, by_round in self.rounds.items():
             for r, pcoll in sorted(by_round.items()):
                 pcoll | f"Round.{name}.{r:02d}" >> beam.ParDo(_Count(f"{name}_round.{r:02d}", hb))

@@ -18,6 +18,14 @@ class Clock:
         return self.t
 
 
+def counts(read_kept, **stages):
+    """``name=(in, kept, rejected or failed)`` -> the heartbeat counters."""
+    out = {"stage_kept.read": read_kept}
+    for name, (n_in, kept, gone) in stages.items():
+        out.update({f"stage_in.{name}": n_in, f"stage_kept.{name}": kept, f"stage_out.{name}": gone})
+    return out
+
+
 def _progress(clock):
     return Progress(10, stages=STAGES, rounds={"dedup": 20}, clock=clock)
 
@@ -31,13 +39,14 @@ def test_read_then_streaming_stage_with_its_own_eta():
     assert d["stage"] == "read" and d["eta_s"] == 10.0  # half the files in 10 s
     assert "read 500 records" in p.line() and "ETA read 0:00:10" in p.line()
 
+    # The prefilter kept 50, but the shuffle in front of decode has delivered only 20 of them:
+    # decode is the current stage, out of 50 (not finished because its own input is complete).
     p.update(files_done=10, records_read=1000, records_done=950,
-             counts={"stage_in.prefilter": 1000, "stage_done.prefilter": 1000, "stage_in.decode": 50,
-                     "stage_done.decode": 10})
-    assert p.as_dict()["stage"] == "decode" and p.as_dict()["eta_s"] is None  # no rate yet
+             counts=counts(1000, prefilter=(1000, 50, 950), decode=(20, 10, 0)))
+    assert p.as_dict()["stage_detail"] == "decode 10/50 pages"
+    assert p.as_dict()["eta_s"] is None  # no rate yet
     clock.t += 4
-    p.update(counts={"stage_in.prefilter": 1000, "stage_done.prefilter": 1000, "stage_in.decode": 50,
-                     "stage_done.decode": 30})
+    p.update(counts=counts(1000, prefilter=(1000, 50, 950), decode=(50, 25, 5)))
     d = p.as_dict()
     assert d["stage_detail"] == "decode 30/50 pages"
     assert d["eta_s"] == 4.0  # 20 more at 20 per 4 s
@@ -46,8 +55,7 @@ def test_read_then_streaming_stage_with_its_own_eta():
 def test_dedup_rounds_instead_of_a_stalled_percentage_and_a_growing_eta():
     clock = Clock()
     p = _progress(clock)
-    done_before = {"stage_in.prefilter": 1000, "stage_done.prefilter": 1000,
-                   "stage_in.decode": 50, "stage_done.decode": 50, "stage_in.dedup": 40}
+    done_before = counts(1000, prefilter=(1000, 50, 950), decode=(50, 40, 10), dedup=(40, 0, 0))
     p.update(files_done=10, records_read=1000, records_done=960, counts=done_before)
     lines, etas = [], []
     for r in (1, 2, 3):
@@ -58,17 +66,18 @@ def test_dedup_rounds_instead_of_a_stalled_percentage_and_a_growing_eta():
     assert "dedup round 3/20 (40 pages in)" in lines[-1] and "96.0% out" in lines[-1]
     assert etas == [None, None, None] and lines[-1].endswith("ETA dedup ?")
     # dedup emits: the host filter is next; then everything has left the DAG.
-    p.update(records_done=990, counts={**done_before, "stage_done.dedup": 40, "stage_in.hosts": 30})
-    assert p.as_dict()["stage"] == "hosts"
-    p.update(records_done=1000, counts={**done_before, "stage_done.dedup": 40, "stage_in.hosts": 30,
-                                        "stage_done.hosts": 30})
+    p.update(records_done=970, counts=counts(1000, prefilter=(1000, 50, 950), decode=(50, 40, 10),
+                                             dedup=(40, 30, 10)))
+    assert p.as_dict()["stage_detail"] == "hosts 0/30 pages"  # waiting for its input: not finished
+    p.update(records_done=1000, counts=counts(1000, prefilter=(1000, 50, 950), decode=(50, 40, 10),
+                                              dedup=(40, 30, 10), hosts=(30, 30, 0)))
     assert p.as_dict()["stage"] == "done" and "100.0% out" in p.line()
 
 
 def test_a_stage_nothing_reached_counts_as_finished():
     p = Progress(1, stages=["prefilter", "decode"])
     p.update(files_done=1, records_read=3, records_done=1,
-             counts={"stage_in.prefilter": 3, "stage_done.prefilter": 3})
+             counts=counts(3, prefilter=(3, 0, 3)))
     assert p.as_dict()["stage"] == "write"
 
 
