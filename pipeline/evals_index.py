@@ -27,14 +27,16 @@ def file_digests(evals_dir: str) -> dict[str, str]:
 
 
 def build_file(evals_dir: str, output: str, ngram: int = evals.DEFAULT_NGRAM,
-               min_key_chars: int = evals.DEFAULT_MIN_KEY_CHARS, max_df: int = evals.DEFAULT_MAX_DF) -> dict:
+               min_key_chars: int = evals.DEFAULT_MIN_KEY_CHARS, max_df: int = evals.DEFAULT_MAX_DF,
+               min_ngrams: int = evals.DEFAULT_MIN_NGRAMS) -> dict:
     """Build and write the index; return its metadata (with ``bytes``, the file size)."""
     if not os.path.isdir(evals_dir):
         raise FileNotFoundError(f"--evals {evals_dir}: not a directory")
     digests = file_digests(evals_dir)
     if not digests:
         raise FileNotFoundError(f"--evals {evals_dir}: no *.jsonl files")
-    index = evals.build(evals.iter_items(evals_dir), ngram=ngram, min_key_chars=min_key_chars, max_df=max_df)
+    index = evals.build(evals.iter_items(evals_dir), ngram=ngram, min_key_chars=min_key_chars, max_df=max_df,
+                        min_ngrams=min_ngrams)
     size = evals.save(index, output, sources={"dir": os.path.abspath(evals_dir), "sha256": digests})
     return {**index.meta, "bytes": size, "array_bytes": index.nbytes()}
 
@@ -54,9 +56,11 @@ def main(argv: list[str]) -> int:
                     help="a shorter question is extended by its choices or answer")
     ap.add_argument("--max_df", type=int, default=evals.DEFAULT_MAX_DF,
                     help="n-grams shared by more distinct parts are dropped as boilerplate")
+    ap.add_argument("--min_ngrams", type=int, default=evals.DEFAULT_MIN_NGRAMS,
+                    help="a part with fewer n-grams left cannot be matched; a page must share at least this many")
     args = ap.parse_args(argv)
     try:
-        meta = build_file(args.evals, args.output, args.ngram, args.min_key_chars, args.max_df)
+        meta = build_file(args.evals, args.output, args.ngram, args.min_key_chars, args.max_df, args.min_ngrams)
     except (FileNotFoundError, ValueError, KeyError) as e:
         print(f"python -m pipeline evals-index: error: {e}", file=sys.stderr)
         return 2

@@ -56,6 +56,7 @@ class Match:
 
 
 NO_MATCH = Match()
+BLOOM_BITS = 25  # 4 MiB of bits
 
 
 class Matcher:
@@ -64,17 +65,26 @@ class Matcher:
     def __init__(self, index: EvalsIndex, min_fraction: float = 0.5):
         self.index = index
         self.n = index.ngram
-        self.need = np.maximum(1, np.ceil(index.part_ngrams * min_fraction - 1e-9)).astype(np.int64)
+        floor = np.minimum(index.part_ngrams, int(index.meta.get("min_ngrams", 1)))
+        self.need = np.maximum(np.maximum(1, floor), np.ceil(index.part_ngrams * min_fraction - 1e-9)).astype(np.int64)
         self.part_items = index.part_items()
         self._last = len(index.hashes) - 1
+        # A bit per top-BLOOM_BITS hash prefix: ~4% of a page's n-grams pass it, and only those
+        # are looked up by binary search (random probes into ~10 MB cost more than all the rest).
+        self._bits = np.zeros(1 << (BLOOM_BITS - 3), dtype=np.uint8)
+        top = (index.hashes >> np.uint64(64 - BLOOM_BITS)).astype(np.int64)
+        np.bitwise_or.at(self._bits, top >> 3, (1 << (top & 7)).astype(np.uint8))
 
     def match(self, text: str) -> Match:
         ix = self.index
         if self._last < 0:
             return NO_MATCH
-        grams = np.unique(ngram_hashes(normalize(text), self.n))
+        grams = ngram_hashes(normalize(text), self.n)
+        top = (grams >> np.uint64(64 - BLOOM_BITS)).astype(np.int64)
+        grams = grams[(self._bits[top >> 3] >> (top & 7).astype(np.uint8)) & 1 == 1]
         if not len(grams):
             return NO_MATCH
+        grams = np.unique(grams)
         pos = np.minimum(np.searchsorted(ix.hashes, grams), self._last)
         pos = pos[ix.hashes[pos] == grams]
         if not len(pos):

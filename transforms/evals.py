@@ -11,9 +11,10 @@ removed. Whitespace, punctuation and width edits of a leaked item therefore do n
 must all be found. What is matched follows the caveats of the suites' ``SOURCES.md``:
 
 - the question (JSQuAD, JaQuAD, NIILC, JCommonsenseQA, JMMLU, MGSM, JEMHopQA), never the choices
-  or answers alone (one word or one number); a question shorter than ``min_key_chars`` after
-  normalisation is extended by what follows it in the published item (choices, or the answer),
-  and is left out where a passage follows it (JSQuAD, JaQuAD);
+  or answers alone (one word or one number); a question shorter than ``min_key_chars`` (16)
+  after normalisation (「マーケティングリサーチとは?」 is ordinary text) is extended by what follows
+  it in the published item (choices, or the answer), or, where a passage follows it (JSQuAD,
+  JaQuAD), must be found together with that passage;
 - JNLI: premise **and** hypothesis together (short generic captions);
 - Japanese MT-Bench: either turn; JHumanEval: the Japanese lines of the docstring (the code is
   English HumanEval's); WMT20: the reference translation (written for the test set);
@@ -23,8 +24,11 @@ must all be found. What is matched follows the caveats of the suites' ``SOURCES.
 **N-grams.** Every character n-gram of every part (default n = 10), as a 64-bit polynomial hash.
 Item n-grams that also occur in any passage are dropped (a page with only a passage must never
 look like an item), and n-grams shared by more than ``max_df`` distinct parts are dropped
-(boilerplate such as 「次のうち正しいものはどれか」). A part is found in a page when at least
-``min_fraction`` of its remaining n-grams are (:mod:`transforms.decontaminate`).
+(boilerplate such as 「次のうち正しいものはどれか」). A question left with fewer than
+``min_ngrams`` (3) n-grams (one copied from its passage) is matched only together with the
+passage that follows it in the item, if there is one. A part is found in a page when at least
+``min_fraction`` of its remaining n-grams are, and at least ``min_ngrams`` (or all it has, if
+fewer) (:mod:`transforms.decontaminate`).
 """
 from __future__ import annotations
 
@@ -41,8 +45,9 @@ FORMAT = "swallow-evals-index"
 VERSION = 1
 NORMALIZATION = "fold-lower-word-v1"
 DEFAULT_NGRAM = 10
-DEFAULT_MIN_KEY_CHARS = 10
+DEFAULT_MIN_KEY_CHARS = 16
 DEFAULT_MAX_DF = 4
+DEFAULT_MIN_NGRAMS = 3
 
 ITEM, PASSAGE = 0, 1
 
@@ -99,8 +104,8 @@ def item_parts(row: dict, min_key_chars: int = DEFAULT_MIN_KEY_CHARS) -> tuple[l
         return [], passages
     if len(normalize(question)) >= min_key_chars:
         return [[question]], passages
-    if context and context in (row.get("text") or ""):  # a passage separates question and answer
-        return [], passages
+    if context and context in (row.get("text") or ""):  # a passage follows: both must be found
+        return [[question, context]], passages
     tail = row.get("choices") or row.get("answers") or row.get("answer")
     return [[question + "\n" + _joined(tail)]], passages
 
@@ -144,7 +149,7 @@ class EvalsIndex:
 
 
 def build(rows, ngram: int = DEFAULT_NGRAM, min_key_chars: int = DEFAULT_MIN_KEY_CHARS,
-          max_df: int = DEFAULT_MAX_DF) -> EvalsIndex:
+          max_df: int = DEFAULT_MAX_DF, min_ngrams: int = DEFAULT_MIN_NGRAMS) -> EvalsIndex:
     """The index of evaluation ``rows`` (dicts in the ``evals/`` format)."""
     if ngram < 4:
         raise ValueError(f"ngram {ngram}: need at least 4 characters")
@@ -152,6 +157,7 @@ def build(rows, ngram: int = DEFAULT_NGRAM, min_key_chars: int = DEFAULT_MIN_KEY
     kinds: list[int] = []
     texts: list[str] = []
     items: list = []
+    item_passage: list = []  # the passage printed inside each item (JSQuAD, JaQuAD), or None
     owners: dict[int, list] = {}
     suites: dict[str, dict[str, int]] = {}
 
@@ -171,10 +177,12 @@ def build(rows, ngram: int = DEFAULT_NGRAM, min_key_chars: int = DEFAULT_MIN_KEY
         stats = suites.setdefault(suite, {"items": 0, "matchable": 0, "passages": 0})
         stats["items"] += 1
         keys, passages = item_parts(row, min_key_chars)
-        ids = [[part(ITEM, t) for t in key] for key in keys]
+        ids = [[part(PASSAGE if t in passages else ITEM, t) for t in key] for key in keys]
         ids = [k for k in ids if k and all(p is not None for p in k)]
+        context = row.get("context") or ""
+        follows = part(PASSAGE, context) if context and context in (row.get("text") or "") else None
         items.append([suite, ident, ids])
-        stats["matchable"] += bool(ids)
+        item_passage.append(follows)
         for t in passages:
             p = part(PASSAGE, t)
             if p is not None:
@@ -202,13 +210,21 @@ def build(rows, ngram: int = DEFAULT_NGRAM, min_key_chars: int = DEFAULT_MIN_KEY
     np.cumsum(df, out=offsets[1:])
     part_ngrams = np.bincount(all_p, minlength=len(kinds)).astype(np.int32)
 
-    # keys whose parts lost every n-gram can never be found: drop them (and count)
-    for it in items:
-        it[2] = [k for k in it[2] if all(part_ngrams[p] > 0 for p in k)]
+    # A question left with fewer than min_ngrams n-grams (copied from its passage, or short) would
+    # be "found" on a few characters of ordinary text: alone it cannot be a key; with the passage
+    # that follows it in the item, it can (both must be found). Otherwise the key is dropped.
+    for it, follows in zip(items, item_passage):
+        keys = []
+        for key in it[2]:
+            if any(kinds[p] == PASSAGE for p in key) or all(part_ngrams[p] >= min_ngrams for p in key):
+                keys.append(key)
+            elif follows is not None:
+                keys.append(key + [follows])
+        it[2] = [k for k in keys if all(part_ngrams[p] >= 1 for p in k)]
     for suite, stats in suites.items():
         stats["matchable"] = sum(1 for s, _, keys in items if s == suite and keys)
     meta = {"format": FORMAT, "version": VERSION, "normalization": NORMALIZATION, "ngram": ngram,
-            "min_key_chars": min_key_chars, "max_df": max_df, "suites": suites,
+            "min_key_chars": min_key_chars, "max_df": max_df, "min_ngrams": min_ngrams, "suites": suites,
             "parts": len(kinds), "item_parts": int((kinds_arr == ITEM).sum()),
             "passage_parts": int((kinds_arr == PASSAGE).sum()), "ngrams": int(len(uniq)),
             "ngrams_dropped_common": int((~keep_gram).sum())}

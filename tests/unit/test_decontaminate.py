@@ -119,11 +119,25 @@ def test_normalize():
 
 def test_item_parts_follow_the_caveats():
     assert evals.item_parts(ROWS["f0"])[0] == [[ROWS["f0"]["premise"], ROWS["f0"]["hypothesis"]]]
-    assert evals.item_parts(ROWS["f1p0q1"]) == ([], [ROWS["f1p0q1"]["context"]])
+    # a short question followed by its passage: both must be found
+    assert evals.item_parts(ROWS["f1p0q1"]) == ([[ROWS["f1p0q1"]["question"], ROWS["f1p0q1"]["context"]]],
+                                                [ROWS["f1p0q1"]["context"]])
     keys, _ = evals.item_parts(ROWS["f101"])
     assert keys[0][0].startswith("朝食の器は？\n茶碗")
     keys, _ = evals.item_parts(ROWS["JHumanEval/fixture0"])
     assert keys == [["    \"\"\"与えられた整数xに3を足した値を返す関数を実装する。"]]
+
+
+def test_question_copied_from_its_passage_needs_the_passage():
+    passage = ROWS["f1p0q0"]["context"]
+    question = "毎年秋には灯籠を流す祭りが開かれるか。"  # all but its last 10-gram is passage text
+    row = {"suite": "s", "id": "q", "question": question, "context": passage,
+           "text": question + "\n" + passage + "\nはい"}
+    m = Matcher(evals.build([row]))
+    assert m.index.items[0][2] and len(m.index.items[0][2][0]) == 2  # [question, passage]
+    assert not m.match(page(passage)).items and m.match(page(passage)).passages
+    assert m.match(page(question, passage)).items
+    assert not m.match(page(question)).items  # the question alone: one 10-gram of ordinary text
 
 
 def test_common_ngrams_are_dropped():
