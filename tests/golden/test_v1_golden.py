@@ -92,6 +92,9 @@ def test_report_carries_stage_statistics(v1_run):
     hosts = next(f for f in report["funnel"] if f["stage"] == "hosts")
     assert sum(b["pages"] for b in blocked) >= hosts["dropped"]
     assert "Stage statistics" in (out / "report.html").read_text()
+    # no --evals_index: decontamination was skipped, and the report says so; PII counts per kind
+    assert stats["decontaminate_matches"][0]["status"] == "skipped"
+    assert set(stats["pii_counts"][0]["enabled"]) == {"pii_email_v1", "pii_ip_v1"}
 
 
 def test_output_directory_is_a_loadable_dataset(v1_run):
