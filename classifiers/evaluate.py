@@ -164,7 +164,8 @@ README = os.path.join(os.path.dirname(__file__), "README.md")
 BEGIN, END = "<!-- heldout:begin (python -m classifiers.evaluate) -->", "<!-- heldout:end -->"
 _SLICE_NAMES = {"site_pages": "website pages", "site_pages_v2": "website pages v2 keeps",
                 "site_pages_v2_site_kind": "website pages v2 keeps, site-level label",
-                "web_docs": "web documents", "web": "all web", "corpus": "corpus texts", "all": "all"}
+                "web_docs": "web documents", "web_v2": "web texts v2 meets (pages v2 keeps + documents)",
+                "web": "all web", "corpus": "corpus texts", "all": "all"}
 
 
 def readme_table(results: dict) -> str:
@@ -173,7 +174,8 @@ def readme_table(results: dict) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for name in sorted(results):
         r = results[name]
-        for sl, m in r["slices"].items():
+        for sl in sorted(r["slices"], key=lambda k: list(_SLICE_NAMES).index(k) if k in _SLICE_NAMES else 99):
+            m = r["slices"][sl]
             if sl == "all" and len(r["slices"]) > 2:
                 continue
             label = _SLICE_NAMES.get(sl, sl)

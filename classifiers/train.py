@@ -17,6 +17,7 @@ training command, the data counts and the evaluation (see :mod:`classifiers.eval
 from __future__ import annotations
 
 import argparse
+import math
 import gzip
 import json
 import os
@@ -196,7 +197,8 @@ def train_spec(args, argv: list[str] | None) -> dict:
         "kind": spec.kind, "name": spec.column, "positive": "1",
         "features": "character 2- and 3-grams, newlines -> spaces",
         "max_chars": spec.max_chars, "seed": args.seed, "params": pick["params"],
-        "threshold": pick["threshold"],
+        # rounded down to 4 decimals: the figure a recipe states, selecting the same pages or more
+        "threshold": None if pick["threshold"] is None else math.floor(pick["threshold"] * 1e4) / 1e4,
         "command": "python -m classifiers.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "train_size": len(dev),
         "label_counts": {str(k): v for k, v in sorted(Counter(r[spec.label] for r in dev).items())},

@@ -111,5 +111,5 @@ def test_plain_fasttext_gives_the_pipelines_score(name):
         labels, probs = m.predict(ft.features(text, meta["max_chars"]), k=-1)
         p = dict(zip(labels, probs))
         got = (sum(int(k[-1]) * v for k, v in p.items()) / sum(p.values()) if meta["kind"] == "edu"
-               else p.get("__label__1", 0.0))
+               else min(p.get("__label__1", 0.0), 1.0))  # fastText's softmax can round to 1.00001
         assert got == pytest.approx(want, abs=1e-6)
