@@ -52,7 +52,7 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
     dropped: dict[str, int] = defaultdict(int)
     errors: dict[str, int] = defaultdict(int)
     exits: dict[str, list[dict]] = defaultdict(list)
-    skipped = 0
+    skipped, read_by_reader, notes = 0, None, defaultdict(int)
     selected, not_selected = None, defaultdict(int)  # index-assisted read only
     for o in outcomes:
         if o["kind"] == "rejected":
@@ -63,12 +63,20 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
             exits[o["stage"]].append(o)
         elif o["kind"] == "skipped":
             skipped += o["records"]
+        elif o["kind"] == "read":  # counted by the reader itself, apart from the outcomes
+            read_by_reader = (read_by_reader or 0) + o["records"]
+        elif o["kind"] == "note":
+            notes[o["reason"]] += o["records"]
         elif o["kind"] == "selected":
             selected = (selected or 0) + o["records"]
         elif o["kind"] == "not_selected":
             not_selected[o["reason"]] += o["records"]
     order = list(stage_order) + sorted(s for s in exits if s not in stage_order)
-    records_read = kept + sum(dropped.values()) + sum(errors.values())
+    # The reader's own count (index-assisted: every selected row is read as exactly one record);
+    # never the sum of the outcomes, or the check below could not fail.
+    records_read = read_by_reader if read_by_reader is not None else selected
+    if records_read is None:  # outcomes of a run older than the reader's count
+        records_read = kept + sum(dropped.values()) + sum(errors.values())
 
     funnel = []
     pages = records_read
@@ -102,6 +110,7 @@ def summarise(outcomes: list[dict], stage_order: list[str]) -> dict:
         "dropped": dict(sorted(dropped.items())),
         "errors": dict(sorted(errors.items())),
         "non_response_records": skipped,
+        "crawl_date_invalid": notes.get("crawl_date_invalid", 0),
         **({"index": index} if index else {}),
         "funnel": funnel,
     }

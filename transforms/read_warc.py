@@ -3,14 +3,20 @@
 Counting rules (the run report's invariant starts here): every WARC ``response`` record read is
 one *record*; it leaves this stage as kept (HTML), rejected (``not_html_v1``, ``http_status_v1``)
 or an error (``truncated_record``, ``record_too_large``, ``content_encoding_error``: HTTP content
-and transfer codings are undone here, :func:`undo_http_codings`). A file that cannot be read on (corrupt
-header, broken gzip) yields one ``warc_read_error`` naming the file and the offset where reading
-stopped: the records after that point cannot be counted, and the error says so. Non-response
-records (warcinfo, request, metadata, revisit) are counted apart, per file, as ``skipped``.
+and transfer codings are undone here, :func:`undo_http_codings`). The file is cut into records
+first (:mod:`transforms.warc_frames`): a record whose ``Content-Length`` lies is one
+``bad_content_length`` error and a corrupt gzip member or unparsable stretch one
+``warc_read_error`` naming the file and offset, and reading goes on at the next record. The
+reader counts the records it emits per file (``records``), apart from the outcomes, so the
+report's ``records_read == kept + dropped + errors`` can fail when a stage loses a record.
+Non-response records (warcinfo, request, metadata, revisit) are counted apart, per file, as
+``skipped``. A WARC-Date that is not a valid date, before 1991 or in the future is stored as a
+null ``crawl_date`` (the oldest in "keep the newest" dedup) and counted (``crawl_date_invalid``).
 """
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 import io
 import logging
 from contextlib import nullcontext
@@ -25,7 +31,9 @@ from transforms.schema import absolute_location
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from transforms.http_codings import CodingError, dechunk, http_codings, undo_http_codings  # noqa: F401
 from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record, reject_record
+from transforms.warc_frames import Frame, iter_frames
 
 log = logging.getLogger(__name__)
 
@@ -106,39 +114,75 @@ def _open(path: str):
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
-def iter_warc(path: str, cfg: ReadConfig = ReadConfig(), stream=None) -> Iterator[tuple[str, dict | int]]:
+def iter_warc(path: str, cfg: ReadConfig = ReadConfig(), stream=None,
+              tally: dict | None = None) -> Iterator[tuple[str, dict | int]]:
     """Yield ``(outcome, payload)``: outcome kept/rejected/errors with a record dict, or
     ``("skipped", n)`` once at the end with the number of non-response records. ``stream``: an
-    open binary stream to read instead of opening ``path`` (which still names the records)."""
+    open binary stream to read instead of opening ``path`` (which still names the records).
+    ``tally``, if given, receives ``records`` (outcomes yielded) and ``crawl_date_invalid``."""
     try:
         from fastwarc.warc import ArchiveIterator  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only where fastwarc has no wheel
-        yield from _iter_warcio(path, cfg, stream)
+        yield from _iter_warcio(path, cfg, stream, tally)
         return
-    yield from _iter_fastwarc(path, cfg, stream)
+    yield from _iter_fastwarc(path, cfg, stream, tally)
 
 
 def _opened(path: str, stream):
     return nullcontext(stream) if stream is not None else _open(path)
 
 
-def _iter_fastwarc(path: str, cfg: ReadConfig, stream=None):
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
+def _seekable(fh):
+    try:
+        if fh.seekable():
+            return fh
+    except Exception:  # pragma: no cover - streams without seekable()
+        pass
+    return io.BytesIO(fh.read())  # pragma: no cover - every Beam filesystem stream seeks
 
-    skipped = 0
-    offset = 0
+
+def _iter_frames(path: str, cfg: ReadConfig, stream, tally, parse):
+    """Frames → outcomes; ``parse(path, frame, cfg)`` classifies one well-framed response."""
+    tally = {} if tally is None else tally
+    tally.update(records=0, crawl_date_invalid=0)
+    skipped, offset = 0, 0
     try:
         with _opened(path, stream) as fh:
-            for rec in ArchiveIterator(fh, parse_http=True):
-                offset = rec.stream_pos
-                if rec.record_type != WarcRecordType.response:
+            for frame in iter_frames(_seekable(fh), cfg.max_record_bytes):
+                offset = frame.offset
+                if frame.problem is None and frame.headers.get("warc-type", "").lower() != "response":
                     skipped += 1
                     continue
-                base = fastwarc_base(rec, path, offset)
-                yield fastwarc_classify(rec, base, rec.reader.read(cfg.max_record_bytes + 1), cfg)
-    except Exception as e:  # corrupt header, broken gzip, unreadable file
+                if frame.problem is not None:
+                    out = ERRORS, _frame_error(path, frame)
+                else:
+                    out = parse(path, frame, cfg)
+                    if out[1].get("crawl_date") is None:
+                        tally["crawl_date_invalid"] += 1
+                tally["records"] += 1
+                yield out
+    except Exception as e:  # unreadable file, a reader bug: the rest of the file is one error
+        tally["records"] += 1
         yield ERRORS, _file_error(path, offset, e)
     yield SKIPPED, skipped
+
+
+def _frame_bytes(frame: Frame) -> io.BytesIO:
+    return io.BytesIO(frame.head + frame.body + b"\r\n\r\n")
+
+
+def _fastwarc_record(path: str, frame: Frame, cfg: ReadConfig):
+    from fastwarc.warc import ArchiveIterator
+
+    for rec in ArchiveIterator(_frame_bytes(frame), parse_http=True):
+        base = fastwarc_base(rec, path, frame.offset)
+        return fastwarc_classify(rec, base, rec.reader.read(cfg.max_record_bytes + 1), cfg)
+    return ERRORS, _frame_error(path, Frame(frame.offset, frame.headers, problem="warc_read_error",
+                                            message="WARC header block cannot be parsed"))
+
+
+def _iter_fastwarc(path: str, cfg: ReadConfig, stream=None, tally=None):
+    yield from _iter_frames(path, cfg, stream, tally, _fastwarc_record)
 
 
 def fastwarc_base(rec, path: str, offset: int) -> dict:
@@ -163,138 +207,6 @@ def fastwarc_classify(rec, base: dict, body: bytes, cfg: ReadConfig):
     return _classify(base, status, ctype or "", charset, body, rec.content_length, cfg, codings)
 
 
-# --- HTTP transfer and content codings (RFC 9112 §7, RFC 9110 §8.4) -------------------------
-# Common Crawl stores payloads decoded and renames the headers (X-Crawler-Content-Encoding), so
-# its records have none; wget, wpull, pywb and Heritrix WARCs keep chunked and gzip payloads.
-class CodingError(ValueError):
-    """A payload that its declared codings cannot undo; ``kind`` is the error's reason code."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-_CODING_ALIASES = {"x-gzip": "gzip", "x-deflate": "deflate", "x-brotli": "br"}
-
-
-def http_codings(transfer_encoding: str | None, content_encoding: str | None) -> tuple[str, ...]:
-    """The codings to undo, in the order to undo them: the transfer codings, last applied first,
-    then the content codings, last applied first (a sender applies content codings, then
-    transfer codings). ``identity`` and empty names are dropped."""
-    if not transfer_encoding and not content_encoding:  # nearly every record (Common Crawl)
-        return ()
-    out = []
-    for header in (transfer_encoding, content_encoding):
-        names = [_CODING_ALIASES.get(t, t) for t in
-                 (x.strip().lower() for x in (header or "").split(","))]
-        out.extend(n for n in reversed(names) if n and n != "identity")
-    return tuple(out)
-
-
-def undo_http_codings(body: bytes, codings: tuple[str, ...], limit: int) -> bytes:
-    """``body`` with ``codings`` undone (:func:`http_codings` order): ``chunked``, ``gzip``,
-    ``deflate`` (zlib or raw), ``br``, ``zstd``.
-
-    As lenient as browsers and warcio where a WARC writer already removed a coding but kept
-    its header: a payload that does not start as that coding (no chunk-size line, no gzip
-    magic, ...) is kept as it is. A compressed stream cut short gives what it holds (a page
-    the crawler truncated). Raises :class:`CodingError`: ``content_encoding_error`` for corrupt
-    compressed data or an unknown coding, ``record_too_large`` when the decoded payload
-    exceeds ``limit`` bytes (a decompression bomb never gets past ``limit + 1`` bytes)."""
-    for coding in codings:
-        if coding == "chunked":
-            body = dechunk(body)
-        elif coding in ("gzip", "deflate", "br", "zstd"):
-            body = _decompress(body, coding, limit)
-        else:
-            raise CodingError("content_encoding_error", f"unknown HTTP coding {coding!r}")
-        if len(body) > limit:
-            raise CodingError("record_too_large",
-                              f"payload decoded from {coding} is over max_record_bytes={limit}")
-    return body
-
-
-def dechunk(body: bytes) -> bytes:
-    """The data of a chunked transfer coding (``size[;ext] CRLF data CRLF ... 0 CRLF``);
-    ``body`` itself if it does not start with a chunk-size line. A malformed chunk header later
-    on ends the decoding there and the rest is kept raw, as warcio does; a body cut inside a
-    chunk gives the data it has."""
-    parts, pos, n = [], 0, len(body)
-    while pos < n:
-        eol = body.find(b"\n", pos, pos + 1024)
-        size_field = body[pos:eol].split(b";", 1)[0].strip() if eol >= 0 else b""
-        try:
-            size = int(size_field, 16) if size_field else -1
-        except ValueError:
-            size = -1
-        if size < 0:
-            if not parts and pos == 0:
-                return body  # not chunked: the writer already removed the coding
-            parts.append(body[pos:])
-            break
-        if size == 0:
-            break  # last chunk; trailers are not payload
-        start = eol + 1
-        parts.append(body[start : start + size])
-        pos = start + size
-        if body.startswith(b"\r\n", pos):
-            pos += 2
-        elif body.startswith(b"\n", pos):
-            pos += 1
-    return b"".join(parts)
-
-
-def _looks_coded(body: bytes, coding: str) -> bool:
-    """Whether ``body`` starts as ``coding`` (gzip or zlib header, zstd magic); deflate and br
-    have no magic, so only plain markup (or nothing) says they are not there."""
-    if coding == "gzip":
-        return body.startswith(b"\x1f\x8b") or _zlib_header(body)
-    if coding == "zstd":
-        return body.startswith(b"\x28\xb5\x2f\xfd")
-    return body.lstrip()[:1] not in (b"<", b"")
-
-
-def _zlib_header(body: bytes) -> bool:
-    return len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
-
-
-def _decompress(body: bytes, coding: str, limit: int) -> bytes:
-    if not _looks_coded(body, coding):
-        return body  # not in this coding: the writer already decoded it
-    try:
-        if coding == "br":
-            import brotli  # a dependency of fastwarc
-
-            d = brotli.Decompressor()
-            out = d.process(body, output_buffer_limit=limit + 1)
-        elif coding == "zstd":
-            import zstandard  # a dependency of apache-beam
-
-            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)) as r:
-                out = r.read(limit + 1)
-        else:
-            import zlib
-
-            # gzip: a gzip or zlib header (wbits 47); deflate: zlib, else raw deflate, as sent by
-            # servers that read the RFC's "deflate" as the bare algorithm.
-            wbits = (47,) if coding == "gzip" else (15, -15)
-            out = None
-            for i, w in enumerate(wbits):
-                try:
-                    out = zlib.decompressobj(w).decompress(body, limit + 1)
-                    break
-                except zlib.error:
-                    if i == len(wbits) - 1:
-                        raise
-    except Exception as e:  # zlib.error, brotli.error, zstandard.ZstdError
-        if coding == "br":  # brotli has no magic number: undecodable means "not brotli"
-            return body
-        raise CodingError("content_encoding_error",
-                          f"{coding} payload of {len(body)} bytes cannot be decoded: "
-                          f"{type(e).__name__}: {e}") from None
-    return out
-
-
 def matched_files(pbegin, patterns: list[str], prefix: str = ""):
     """Globs → distinct file paths (matched on the workers, so the job graph stays small for 10⁵
     files), spread so that a file, not a worker, is the unit of work."""
@@ -308,37 +220,31 @@ def matched_files(pbegin, patterns: list[str], prefix: str = ""):
     )
 
 
-def _iter_warcio(path: str, cfg: ReadConfig, stream=None):
+def _warcio_record(path: str, frame: Frame, cfg: ReadConfig):
     from warcio.archiveiterator import ArchiveIterator
 
-    skipped = 0
-    offset = 0
-    try:
-        with _opened(path, stream) as fh:
-            it = ArchiveIterator(fh)
-            for rec in it:
-                if rec.rec_type != "response":
-                    offset = it.get_record_offset()
-                    skipped += 1
-                    continue
-                # The payload first: get_record_offset() reads the record to its end.
-                body = rec.content_stream().read(cfg.max_record_bytes + 1)
-                offset = it.get_record_offset()
-                h = rec.rec_headers
-                base = _base(path, offset, h.get_header("WARC-Record-ID", ""),
-                             h.get_header("WARC-Target-URI", ""), _iso(h.get_header("WARC-Date", "")))
-                status = ctype = charset = None
-                if rec.http_headers is not None:
-                    try:
-                        status = int(rec.http_headers.get_statuscode())
-                    except (TypeError, ValueError):
-                        status = None
-                    ctype = rec.http_headers.get_header("Content-Type", "")
-                    charset = _charset_param(ctype)
-                yield _classify(base, status, ctype or "", charset, body, None, cfg)
-    except Exception as e:
-        yield ERRORS, _file_error(path, offset, e)
-    yield SKIPPED, skipped
+    for rec in ArchiveIterator(_frame_bytes(frame)):
+        body = rec.content_stream().read(cfg.max_record_bytes + 1)
+        h = rec.rec_headers
+        base = _base(path, frame.offset, h.get_header("WARC-Record-ID", ""),
+                     h.get_header("WARC-Target-URI", ""), _iso(h.get_header("WARC-Date", "")))
+        status = ctype = charset = None
+        if rec.http_headers is not None:
+            try:
+                status = int(rec.http_headers.get_statuscode())
+            except (TypeError, ValueError):
+                status = None
+            ctype = rec.http_headers.get_header("Content-Type", "")
+            charset = _charset_param(ctype)
+        # warcio undoes the HTTP codings itself; the declared length is the frame's
+        return _classify(base, status, ctype or "", charset, body,
+                         frame.declared if len(body) > cfg.max_record_bytes else None, cfg)
+    return ERRORS, _frame_error(path, Frame(frame.offset, frame.headers, problem="warc_read_error",
+                                            message="WARC header block cannot be parsed"))
+
+
+def _iter_warcio(path: str, cfg: ReadConfig, stream=None, tally=None):
+    yield from _iter_frames(path, cfg, stream, tally, _warcio_record)
 
 
 def _charset_param(ctype: str | None) -> str | None:
@@ -358,12 +264,36 @@ def _file_error(path: str, offset: int, e: Exception) -> dict:
                         "later records in this file are not counted")
 
 
-def _iso(date: str) -> str:
-    """WARC-Date as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SSZ`` (sortable as a string)."""
+def _frame_error(path: str, frame: Frame) -> dict:
+    h = frame.headers
+    rid = h.get("warc-record-id", "")
+    url = h.get("warc-target-uri") or None
+    base = {"id": record_hash(rid or f"{path}@{frame.offset}#error"), "url": url,
+            "host": host_of(url) if url else None, "crawl_date": _iso(h.get("warc-date", "")),
+            "warc_file": path, "warc_offset": int(frame.offset)}
+    return error_record(base, STAGE, frame.problem, frame.message)
+
+
+#: WARC-Dates before the first web crawls or after the reading day (plus a day of clock skew)
+#: are not dates a crawler wrote: they would win or lose "keep the newest" for no reason.
+EARLIEST_CRAWL = datetime(1991, 1, 1, tzinfo=timezone.utc)
+
+
+def _iso(date: str) -> str | None:
+    """WARC-Date as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (sortable as a string), or
+    None when it is not a valid date in [1991, now + 1 day] (ISO 28500 §5.4: W3C-ISO8601, UTC)."""
     d = (date or "").strip()
-    if d.endswith("+00:00"):
-        d = d[:-6] + "Z"
-    return d
+    if not d or len(d) > 40:
+        return None
+    try:
+        t = datetime.fromisoformat(d.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    if not EARLIEST_CRAWL <= t <= datetime.now(timezone.utc) + timedelta(days=1):
+        return None
+    frac = f".{t.microsecond:06d}" if t.microsecond else ""
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
 
 
 def routed(counters: StageCounters, outcome: str, payload: dict):
@@ -387,10 +317,15 @@ class _ReadRecords(beam.DoFn):
         self.counters = StageCounters(STAGE)
 
     def process(self, path: str):
-        for outcome, payload in iter_warc(path, self.cfg):
+        tally: dict = {}
+        for outcome, payload in iter_warc(path, self.cfg, tally=tally):
             if outcome == SKIPPED:
                 self.counters.inc("non_response_records", payload)
-                yield beam.pvalue.TaggedOutput(SKIPPED, (path, payload))
+                self.counters.inc("crawl_date_invalid", tally["crawl_date_invalid"])
+                # (path, non-response records, records emitted, invalid crawl dates): the report
+                # takes records_read from here, not from the outcomes.
+                yield beam.pvalue.TaggedOutput(
+                    SKIPPED, (path, payload, tally["records"], tally["crawl_date_invalid"]))
             else:
                 yield routed(self.counters, outcome, payload)
 

@@ -44,6 +44,16 @@ def _sample_json(kv) -> str:
     return json.dumps({"stage": stage, "reason": reason, "samples": recs}, ensure_ascii=False, sort_keys=True)
 
 
+def _per_file_counts(pn):
+    """A reader's per-file tally → outcomes: non-response records, and (ReadWarc) the records it
+    emitted and the invalid crawl dates among them. ``records_read`` is this count, taken apart
+    from the outcomes, so a record lost between the reader and the writers breaks the invariant."""
+    yield ("skipped", "read", "non_response"), (pn[1], 0, 0)
+    if len(pn) > 2:
+        yield ("read", "read", "records"), (pn[2], 0, 0)
+        yield ("note", "read", "crawl_date_invalid"), (pn[3], 0, 0)
+
+
 def _sample_view(kind: str, r: dict) -> dict:
     text = r.get("text") or ""
     return {"id": r.get("id"), "url": r.get("url"), "kind": kind,
@@ -70,8 +80,7 @@ class CountOutcomes(beam.PTransform):
         parts = [
             self.kept | "KeyKept" >> beam.Map(lambda r: outcome_key("kept", r)) | "SumKept" >> beam.CombinePerKey(_sum3),
             self.errors | "KeyErrors" >> beam.Map(lambda r: outcome_key("error", r)) | "SumErrors" >> beam.CombinePerKey(_sum3),
-            self.skipped | "KeySkipped" >> beam.Map(lambda pn: (("skipped", "read", "non_response"), (pn[1], 0, 0)))
-            | "SumSkipped" >> beam.CombinePerKey(_sum3),
+            self.skipped | "KeySkipped" >> beam.FlatMap(_per_file_counts) | "SumSkipped" >> beam.CombinePerKey(_sum3),
         ]
         if self.selection is not None:  # index rows: read by range (selected) or never read
             selected, not_selected = self.selection

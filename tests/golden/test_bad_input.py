@@ -41,3 +41,52 @@ def test_bad_inputs_are_counted_errors(tmp_path):
     all_errors = [r for f in sorted((out / "errors").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     assert len(all_errors) == sum(errors.values())
     assert all("@" in r["message"] and r["warc_file"] in r["message"] for r in all_errors)
+
+
+def _lying_files(d):
+    """Five gzip-per-record WARCs of 5 pages; in each, record 3 (or member 2) is broken."""
+    from tests.unit.test_warc_frames import corrupt_member, third_lies
+
+    broken = {"plus500": third_lies(500), "minus5": third_lies(-5), "abc": third_lies(b"abc"),
+              "huge": third_lies(b"100000000000000000000000"), "corrupt": corrupt_member(5, 1)}
+    for name, data in broken.items():
+        (d / f"{name}.warc.gz").write_bytes(data)
+
+
+def test_records_after_a_bad_one_are_read_and_counted(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    _lying_files(d)
+    report = run(["--input", str(d / "*"), "--output", str(tmp_path / "out"), "--no_progress", *beam_args()])
+    assert report["invariant_ok"], report["invariant_problems"]
+    assert report["records_read"] == 25 and sum(report["errors"].values()) == 5
+
+
+def test_the_invariant_fails_when_a_record_is_lost(tmp_path, monkeypatch):
+    """records_read comes from the reader: a stage that silently loses a record breaks the check."""
+    import apache_beam as beam
+
+    from pipeline import dag
+    from transforms.stage import REJECTED
+
+    real = dag.STAGES["prefilter"]
+
+    class LosesOne(beam.PTransform):
+        def __init__(self, cfg):
+            super().__init__()
+            self.inner = real(cfg)
+
+        def expand(self, docs):
+            out = dict(docs | self.inner)
+            out[REJECTED] = out[REJECTED] | beam.Filter(lambda r: not r["url"].endswith("/a.jp/3"))
+            return out
+
+    monkeypatch.setitem(dag.STAGES, "prefilter", LosesOne)
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "pages.warc.gz").write_bytes(gz_members([response(f"http://a.jp/{i}", b"<html><body>x</body></html>")
+                                                  for i in range(5)]))
+    report = run(["--input", str(d / "*"), "--output", str(tmp_path / "out"), "--no_progress", *beam_args()],
+                 strict=False)
+    assert not report["invariant_ok"]
+    assert any("records_read 5" in p for p in report["invariant_problems"])
