@@ -80,6 +80,9 @@ def config_from(opts: SwallowOptions):
         if opts.extract_timeout is not None:
             changes["timeout_s"] = opts.extract_timeout
         cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, **changes))
+    from pipeline.config_check import validate
+
+    validate(cfg)  # after the flags too: --extract_timeout 0 is refused like a config file's 0
     return cfg
 
 
@@ -114,6 +117,13 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
         raise UsageError(str(e).splitlines()[0]) from None
     if configure is not None:
         cfg = configure(cfg)
+    if not options.view_as(TestOptions).dry_run:  # before any work: a file, or another run's files
+        from pipeline.output_dir import check_output
+
+        try:
+            check_output(opts.output, overwrite=opts.overwrite)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     # Workers need this package: stage it unless the user chose how (--setup_file / image).
     options.view_as(SetupOptions).save_main_session = False
     # Dataflow --dry_run: translate only. Inputs are not listed (a dry run needs no credentials).

@@ -41,6 +41,9 @@ class SwallowOptions(PipelineOptions):
         parser.add_argument("--worker_log", default=None,
                             help="local file to append Beam's and the SDK workers' log lines to during the run "
                                  "(default: printed above the progress line)")
+        parser.add_argument("--overwrite", action="store_true", default=False,
+                            help="replace the files of an earlier run in --output (without it such a "
+                                 "directory is refused)")
         parser.add_argument("--index_languages", default=None,
                             help="with --index: comma list of ISO-639-3 codes selected from "
                                  "content_languages (default: the recipe's, jpn)")

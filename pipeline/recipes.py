@@ -138,31 +138,49 @@ def get(name: str) -> PipelineConfig:
         raise ValueError(f"unknown recipe {name!r}; known: {sorted(RECIPES)}") from None
 
 
-def override(cfg, changes: dict):
+def override(cfg, changes: dict, path: str = ""):
     """A copy of the (nested, frozen) dataclass ``cfg`` with ``changes`` applied recursively.
-    Unknown keys are an error (a typo must not silently keep the default)."""
+    Unknown keys and values of the wrong type are an error naming the field (a typo or a
+    quoted number must not silently keep the default or turn every page into an error)."""
+    from pipeline.config_check import ConfigError, check_type
+
+    if not isinstance(changes, dict):
+        raise ConfigError(f"config {path.rstrip('.') or 'file'}: must be a JSON object, got {changes!r}")
     updates = {}
     names = {f.name: f for f in dataclasses.fields(cfg)}
     for key, value in changes.items():
         if key not in names:
-            raise ValueError(f"{type(cfg).__name__} has no field {key!r}; fields: {sorted(names)}")
+            raise ConfigError(f"config {path.rstrip('.') or 'file'}: {type(cfg).__name__} has no field "
+                              f"{key!r}; fields: {sorted(names)}")
         current = getattr(cfg, key)
-        if dataclasses.is_dataclass(current) and isinstance(value, dict):
-            updates[key] = override(current, value)
-        elif isinstance(current, tuple) and isinstance(value, list):
-            updates[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config field {path}{key}: must be an object of fields, got {value!r}")
+            updates[key] = override(current, value, f"{path}{key}.")
         else:
+            value = check_type(f"{path}{key}", current, value)
+            if isinstance(current, tuple):
+                value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
             updates[key] = value
     return dataclasses.replace(cfg, **updates)
 
 
 def load(name: str, config_file: str | None = None) -> PipelineConfig:
+    """The recipe ``name`` with ``config_file``'s overrides, validated (:mod:`pipeline.config_check`)."""
+    from pipeline.config_check import ConfigError, validate
+
     cfg = get(name)
     if config_file:
         from apache_beam.io.filesystems import FileSystems
 
         with FileSystems.open(config_file) as f:
-            cfg = override(cfg, json.loads(f.read().decode("utf-8")))
+            raw = f.read()
+        try:
+            changes = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ConfigError(f"--config {config_file}: not valid JSON ({e})") from None
+        cfg = override(cfg, changes)
+    validate(cfg)
     return cfg
 
 

@@ -35,7 +35,11 @@ lineage (earlier snapshots and earlier batches of this one), and writes its own 
 in an earlier snapshot is not kept again. Recipes without that stage run as they are and
 ``version.json`` says ``"dedup": "not in recipe"``.
 
-Only one refresh may run per ROOT at a time (the scheduler examples in ``examples/`` make sure).
+Only one refresh may run per ROOT at a time: ``ROOT/_lock`` is claimed by an exclusive create and
+a second refresh exits with one line naming it (``pipeline/refresh_state.py``: a lock left by a
+crashed refresh on the same host is taken over). Commit records and version files are validated
+when read; an empty batch (one that keeps no document, so writes no dedup index) is committed and
+skipped as an index.
 """
 from __future__ import annotations
 
@@ -51,6 +55,8 @@ import subprocess
 import sys
 import time
 from typing import Callable
+
+from pipeline.refresh_state import MANIFEST_KEYS, VERSION_KEYS, RootLock, StateError, read_checked
 
 log = logging.getLogger("pipeline.refresh")
 
@@ -133,6 +139,7 @@ def list_inputs(patterns: list[str]) -> list[tuple[str, int]]:
     """(path, size) of every file the globs match, sorted, distinct (Beam filesystems)."""
     from apache_beam.io.filesystems import FileSystems
 
+    from transforms.read_warc import canonical_path
     from transforms.schema import absolute_location
 
     found: dict[str, int] = {}
@@ -141,8 +148,8 @@ def list_inputs(patterns: list[str]) -> list[tuple[str, int]]:
         res = FileSystems.match([absolute_location(pattern)])[0].metadata_list
         if not res:
             raise FileNotFoundError(f"input pattern matches no file: {pattern}")
-        for m in res:
-            found[m.path] = int(m.size_in_bytes)
+        for m in res:  # one name per file, as ReadWarc names it (links resolved)
+            found[canonical_path(m.path)] = int(m.size_in_bytes)
     return sorted(found.items())
 
 
@@ -191,11 +198,11 @@ class Store:
     def versions(self) -> list[dict]:
         out = []
         for path in sorted(self.fs.glob(self.p("*", "version.json"))):
-            out.append(_read_json(self.fs, path))
+            out.append(read_checked(self.fs, path, VERSION_KEYS))
         return sorted(out, key=lambda v: v["id"])
 
     def commits(self, version_id: str) -> list[dict]:
-        return [_read_json(self.fs, path)
+        return [read_checked(self.fs, path, MANIFEST_KEYS)
                 for path in sorted(self.fs.glob(self.p(version_id, "manifest", "*.json")))]
 
     def clear_tmp(self) -> list[str]:
@@ -249,7 +256,9 @@ class Store:
         out = []
         for vid in version.lineage:
             for c in self.commits(vid):
-                if c.get("dedup_index"):
+                # A batch that kept no document wrote no index file: nothing to read there.
+                if c.get("dedup_index") and self.fs.glob(self.p(vid, "batches", c["batch"], "dedup_index",
+                                                                 "band=*", "*.parquet")):
                     out.append(self.url(vid, "batches", c["batch"], "dedup_index"))
         return out
 
@@ -310,10 +319,17 @@ def write_manifest_table(store: Store) -> str | None:
 def refresh(patterns: list[str], root: str, run_args: list[str], snapshot: str | None = None,
             batch_files: int = 100, max_batches: int | None = None,
             run_fn: Callable | None = None, progress_stream=None) -> dict:
-    """Process every input file not yet done, batch by batch; return a summary.
+    """Process every input file not yet done, batch by batch; return a summary. The root is
+    locked for the whole refresh (:class:`pipeline.refresh_state.RootLock`).
 
     ``run_args``: options for ``pipeline.cli.run`` other than --input/--output (recipe, config,
     rejects, Beam/runner options)."""
+    store = Store(root)
+    with RootLock(store.fs, store.root):
+        return _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_fn, progress_stream)
+
+
+def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_fn, progress_stream) -> dict:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from pipeline import cli, recipes
@@ -321,7 +337,6 @@ def refresh(patterns: list[str], root: str, run_args: list[str], snapshot: str |
     from pipeline.progress import Progress
 
     run_fn = run_fn or cli.run
-    store = Store(root)
     snapshot = snapshot or snapshot_of(patterns)
     opts = PipelineOptions(run_args).view_as(SwallowOptions)
     base_cfg = cli.config_from(opts)
@@ -443,12 +458,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch_files", type=int, default=100, help="input files per batch (one Beam job)")
     parser.add_argument("--max_batches", type=int, default=None, help="stop after this many batches")
     args, rest = parser.parse_known_args(argv)
+    if args.batch_files < 1 or (args.max_batches is not None and args.max_batches < 1):
+        parser.error("--batch_files and --max_batches must be >= 1")
     try:
         check_beam_args(rest, also_known=tuple(s for a in parser._actions for s in a.option_strings))
         summary = refresh(args.input, args.output, rest, snapshot=args.snapshot, batch_files=args.batch_files,
                           max_batches=args.max_batches)
-    except (UsageError, FileNotFoundError) as e:
-        print(f"{parser.prog}: error: {e} (see {parser.prog} --help)", file=sys.stderr)
+    except (UsageError, FileNotFoundError, ValueError) as e:  # ValueError: config, StateError
+        print(f"{parser.prog}: error: {str(e).splitlines()[0]} (see {parser.prog} --help)", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # a one-line refusal from the config (e.g. --subset_labels on v1)
+        if not isinstance(e.code, str):
+            raise
+        print(f"{parser.prog}: error: {e.code}", file=sys.stderr)
         return 2
     print(json.dumps({k: v for k, v in summary.items() if k != "version_doc"}, indent=1, default=str))
     return 0 if summary["status"] == "complete" or args.max_batches else 3

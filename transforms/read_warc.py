@@ -19,6 +19,7 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 import io
 import logging
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Iterator
@@ -207,6 +208,12 @@ def fastwarc_classify(rec, base: dict, body: bytes, cfg: ReadConfig):
     return _classify(base, status, ctype or "", charset, body, rec.content_length, cfg, codings)
 
 
+def canonical_path(path: str) -> str:
+    """One name per file: local paths with symlinks and ``..`` resolved (a file given twice, or
+    through a link, is read once); URIs unchanged."""
+    return path if "://" in path else os.path.realpath(path)
+
+
 def matched_files(pbegin, patterns: list[str], prefix: str = ""):
     """Globs → distinct file paths (matched on the workers, so the job graph stays small for 10⁵
     files), spread so that a file, not a worker, is the unit of work."""
@@ -214,7 +221,7 @@ def matched_files(pbegin, patterns: list[str], prefix: str = ""):
         pbegin
         | f"{prefix}Patterns" >> beam.Create(patterns)
         | f"{prefix}Match" >> fileio.MatchAll()
-        | f"{prefix}Paths" >> beam.Map(lambda m: m.path)
+        | f"{prefix}Paths" >> beam.Map(lambda m: canonical_path(m.path))
         | f"{prefix}Distinct" >> beam.Distinct()
         | f"{prefix}SpreadFiles" >> beam.Reshuffle()
     )
