@@ -95,6 +95,28 @@ def _is_local(argv: list[str]) -> bool:
     return runner == "PortableRunner" and any(a in ("--job_endpoint=embed",) for a in argv)
 
 
+def _wait_then_query_metrics(result) -> dict[str, int] | None:
+    """Wait for the job, then read its final metrics before the job server goes.
+
+    A portable runner that started its own job server (FlinkRunner, SparkRunner with a job-server
+    jar) stops it as soon as the job reaches a terminal state (``PipelineResult._observe_state`` in
+    ``apache_beam/runners/portability/portable_runner.py``), and the metrics service with it: a
+    query after ``wait_until_finish`` fails. Hold the stop back until the metrics are read."""
+    held = tuple(getattr(result, "_cleanup_callbacks", ()) or ())
+    if held:
+        result._cleanup_callbacks = ()
+    try:
+        result.wait_until_finish()
+        progress.forget_metrics(result)  # a progress poll may have cached mid-run counts
+        return report.metrics_by_stage(result)
+    finally:
+        for stop in held:
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - a job server that is already gone
+                pass
+
+
 def run(argv: list[str], strict: bool = True, configure=None) -> dict:
     """Build and run the pipeline; write and return the report.
 
@@ -160,7 +182,7 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
             result = p.run()
             if not local:
                 monitor.result = result  # remote runners answer metrics queries while running
-            result.wait_until_finish()
+            metrics = _wait_then_query_metrics(result)
         finally:
             monitor.__exit__(None, None, None)
             if heartbeat_dir:
@@ -175,7 +197,7 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
 
         extra["subset_eval"] = subset_eval(opts.output, opts.subset_labels, cfg.subset)
     r = report.build_report(opts.output, dag.funnel_stages(cfg), recipes.to_dict(cfg), opts.rejects,
-                            metrics=report.metrics_by_stage(result), extra=extra, strict=strict)
+                            metrics=metrics, extra=extra, strict=strict)
     # README.md with configs: documents/rejects/errors, so load_dataset(OUT_DIR) works.
     dataset_card.write_card(opts.output, r, built["columns"])
     return r

@@ -310,11 +310,23 @@ def read_heartbeats(directory: str) -> dict[str, int]:
     return totals
 
 
+def forget_metrics(result) -> None:
+    """Make the next ``result.metrics()`` ask the job service again: the portable runner's result
+    (FlinkRunner, SparkRunner, PortableRunner) keeps the first answer for good
+    (``PipelineResult.metrics`` in ``apache_beam/runners/portability/portable_runner.py``), so a
+    poll during the run would freeze progress, and the report would get mid-run counts."""
+    from apache_beam.runners.portability.portable_runner import PipelineResult
+
+    if isinstance(result, PipelineResult):
+        result._metrics = None
+
+
 def query_progress(result) -> dict[str, int] | None:
     """The ``swallow_progress`` metrics of a (running or finished) pipeline, where queryable."""
     try:
         from apache_beam.metrics.metric import MetricsFilter
 
+        forget_metrics(result)
         res = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
     except Exception:
         return None
