@@ -33,10 +33,13 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def check_type(path: str, current, value):
+def check_type(path: str, current, value, nullable: bool = False):
     """``value`` for the field at ``path`` whose recipe value is ``current``, converted where safe
-    (int → float, list → tuple); :class:`ConfigError` where the type differs."""
+    (int → float, list → tuple); :class:`ConfigError` where the type differs. ``nullable``: the
+    field is declared ``X | None`` (None means "off" or "no limit" there)."""
     ok = True
+    if value is None and nullable:
+        return value
     if current is None:  # optional fields (a path, a limit): a string, a number or null
         ok = value is None or (isinstance(value, (str, int, float)) and not isinstance(value, bool))
     elif isinstance(current, bool):
@@ -63,7 +66,6 @@ AT_LEAST_ONE = {
     "dedup.ngram", "dedup.bands", "dedup.rows", "dedup.max_rounds", "dedup.index_shards",
     "classify.batch_size", "topk.num_quantiles",
 }
-POSITIVE = {"extract.timeout_s"}
 #: fractions, shares and probability scores
 UNIT_INTERVAL_WORDS = ("frac", "share", "fraction", "cover", "ratio", "threshold", "min_score", "top_from", "top_to")
 CHOICES = {"prefilter.mode": ("swallow", "kana", "both"), "extract.extractor": ("resiliparse", "trafilatura")}
@@ -91,8 +93,6 @@ def validate(cfg) -> None:
             raise ConfigError(f"config field {path}: must be a finite number, got {value!r}")
         if path in AT_LEAST_ONE and not (isinstance(value, int) and value >= 1):
             raise ConfigError(f"config field {path}: must be an integer >= 1, got {value!r}")
-        if path in POSITIVE and not value > 0:
-            raise ConfigError(f"config field {path}: must be > 0, got {value!r}")
         if isinstance(value, (int, float)) and value < 0:
             raise ConfigError(f"config field {path}: must be >= 0, got {value!r}")
         if isinstance(value, float) and any(w in name for w in UNIT_INTERVAL_WORDS) and not 0 <= value <= 1:

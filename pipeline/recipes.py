@@ -158,7 +158,7 @@ def override(cfg, changes: dict, path: str = ""):
                 raise ConfigError(f"config field {path}{key}: must be an object of fields, got {value!r}")
             updates[key] = override(current, value, f"{path}{key}.")
         else:
-            value = check_type(f"{path}{key}", current, value)
+            value = check_type(f"{path}{key}", current, value, nullable="None" in str(names[key].type))
             if isinstance(current, tuple):
                 value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
             updates[key] = value

@@ -15,6 +15,7 @@ import os
 import select
 import struct
 import subprocess
+import threading
 import sys
 import time
 from dataclasses import dataclass
@@ -63,12 +64,28 @@ def extract_trafilatura(html: str) -> str:
 EXTRACTORS = {"resiliparse": extract_resiliparse, "trafilatura": extract_trafilatura}
 
 
+_SPAWNER = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner():
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-spawner")
+        return _SPAWNER
+
+
 class TimeLimitedExtractor:
     """``extract(html) -> text`` in a child process with a hard wall-clock limit.
 
     The child is a plain ``python -m transforms.extract_worker`` speaking length-prefixed frames
     over its stdin/stdout (not ``multiprocessing``: Beam workers run gRPC threads, forking them can
-    deadlock, and spawn re-imports the parent's ``__main__``)."""
+    deadlock, and spawn re-imports the parent's ``__main__``). The child dies with its parent
+    (``transforms/extract_worker.py``: prctl PR_SET_PDEATHSIG, else a watchdog thread): a killed
+    worker leaves no extraction running on a pathological page."""
 
     def __init__(self, extractor: str, timeout_s: float):
         self.extractor = extractor
@@ -82,10 +99,13 @@ class TimeLimitedExtractor:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "transforms.extract_worker", self.extractor],
+        # Started from one long-lived thread: the child asks the kernel to kill it when the thread
+        # that started it ends (PR_SET_PDEATHSIG follows the thread), which is then only when this
+        # worker process dies, however Beam's bundle threads come and go.
+        self._proc = _spawner().submit(
+            subprocess.Popen, [sys.executable, "-m", "transforms.extract_worker", self.extractor, str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0,
-        )
+        ).result()
 
     def close(self):
         if self._proc is not None:

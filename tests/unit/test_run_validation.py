@@ -23,7 +23,7 @@ BAD_CONFIGS = [
     ({"quality": {"japanese": {"min_chars": -1}}}, "quality.japanese.min_chars: must be >= 0"),
     ({"read": {"max_record_bytes": -1}}, "read.max_record_bytes: must be an integer >= 1"),
     ({"read": {"max_record_bytes": 0}}, "read.max_record_bytes: must be an integer >= 1"),
-    ({"extract": {"timeout_s": 0}}, "extract.timeout_s: must be > 0"),
+    ({"extract": {"timeout_s": -1}}, "timeout_s must be >= 0"),
     ({"langid": {"min_score": 1.5}}, "langid.min_score: must be between 0 and 1"),
     ({"harmful": {"max_ng_fraction": "0.05"}}, "harmful.max_ng_fraction: must be a number"),
     ({"prefilter": {"mode": "all"}}, "prefilter mode 'all': expected swallow, kana or both"),
@@ -72,7 +72,7 @@ def _earlier_run(tmp_path):
 # (argv builder, words): command-line mistakes
 BAD_ARGS = [
     (_bad_json, "not valid JSON"),
-    (lambda t: ["--extract_timeout", "0"], "extract.timeout_s: must be > 0"),
+    (lambda t: ["--extract_timeout", "-1"], "timeout_s must be >= 0"),
     (_a_file, "is an existing file"),
     (_earlier_run, "holds another run's files (rejects, report.json); give --overwrite"),
     (lambda t: [SAMPLE_WARCS[1]], "unexpected argument"),

@@ -113,3 +113,11 @@ def test_invalid_dates_are_counted_by_the_reader():
     rs[-1] = rs[-1].replace(b"/0", b"/future")
     got, tally, _ = read(gz_members(rs))
     assert got == {"kept": 3} and tally["crawl_date_invalid"] == 1
+
+
+def test_a_future_dated_copy_never_wins_keep_the_newest():
+    from transforms.components import node_key, survivor
+
+    real = node_key("b" * 16, _iso("2024-03-01T10:00:00Z"))
+    for bad in ("9999-01-01T00:00:00Z", "not-a-date", "", "<i>2030</i>"):
+        assert survivor([node_key("a" * 16, _iso(bad)), real]) == real
