@@ -5,7 +5,8 @@
 Documents: real texts from tests/data/classifiers (labelled pages, Wikipedia, news), concatenated
 to ~2,000 characters (the models read the first 1,200). Both sides score the same documents with
 the same models (wiki + edu + medical, the medical recipe's; ``--models v2``: wiki + edu).
-- bare: ``Scorer.score_batch`` over batches of 64 (features + fastText predict), in-process;
+- bare: batches of 64, one ``features`` pass shared by the models + fastText predict per model,
+  in-process (the same work as the stage);
 - stage: FnApiRunner, one worker: ``Create → Classify → Count`` minus ``Create → Count`` on the
   same records (the runner's own start-up and element transport are not the stage's cost).
 Times are CPU seconds of this process (``time.process_time``: FnApiRunner with one in-memory
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import apache_beam as beam  # noqa: E402
 
-from classifiers.ft import Scorer  # noqa: E402
+from classifiers.ft import Scorer, features  # noqa: E402
 from transforms.classify import Classify, ClassifyConfig  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "classifiers"
@@ -51,8 +52,11 @@ def bare(records, cfg) -> tuple[float, float]:
     texts = [r["text"] for r in records]
     c0, t0 = time.process_time(), time.perf_counter()
     for i in range(0, len(texts), cfg.batch_size):
+        lines = {}  # as the stage: one features pass per max_chars, shared by the models
         for s in scorers:
-            s.score_batch(texts[i:i + cfg.batch_size])
+            if s.max_chars not in lines:
+                lines[s.max_chars] = [features(t, s.max_chars) for t in texts[i:i + cfg.batch_size]]
+            s.score_lines(lines[s.max_chars])
     return time.process_time() - c0, time.perf_counter() - t0
 
 

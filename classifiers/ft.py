@@ -101,8 +101,12 @@ class Scorer:
         return self
 
     def score_batch(self, texts: list[str]) -> list[float]:
+        return self.score_lines([features(t, self.max_chars) for t in texts])
+
+    def score_lines(self, lines: list[str]) -> list[float]:
+        """Scores of texts already turned into :func:`features` lines (with this model's
+        ``max_chars``): models that read the same characters share one features pass."""
         self.load()
-        lines = [features(t, self.max_chars) for t in texts]
         labels, probs = self._model.predict(lines, k=-1)
         return [score_from(lab, pr, self.kind, self.positive) for lab, pr in zip(labels, probs)]
 

@@ -86,8 +86,15 @@ class ScoreDoFn(beam.DoFn):
                         ERRORS, error_record(rec, STAGE, kind, f"{type(e).__name__}: {e}"))
 
     def _score(self, batch: list[dict]):
+        from classifiers.ft import features
+
         texts = [r.get("text") or "" for r in batch]
-        scores = {col: s.score_batch(texts) for col, s in self.scorers}
+        lines: dict[int, list[str]] = {}  # one features pass per max_chars, shared by the models
+        scores = {}
+        for col, s in self.scorers:
+            if s.max_chars not in lines:
+                lines[s.max_chars] = [features(t, s.max_chars) for t in texts]
+            scores[col] = s.score_lines(lines[s.max_chars])
         out = []
         for i, rec in enumerate(batch):
             r = dict(rec)
