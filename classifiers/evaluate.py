@@ -108,20 +108,22 @@ def slice_metrics(spec, rows: list[dict], scores: dict[str, float], threshold: f
     return out
 
 
-def heldout(names: list[str], shared: str | None = None, fixture: bool = False) -> dict:
+def heldout(names: list[str], shared: str | None = None, fixture: bool = False,
+            models_dir: str | None = None) -> dict:
     from classifiers import specs
     from classifiers.ft import Scorer, model_path
 
     results, fixture_rows = {}, []
     for name in names:
         spec = specs.get(name)
-        scorer = Scorer(model_path(f"{name}.ftz"))
+        scorer = Scorer(os.path.join(models_dir, f"{name}.ftz") if models_dir else model_path(f"{name}.ftz"))
         rows = [r for r in specs.rows(spec, shared) if r["split"] == "test"]
         scores = dict(zip([r["uid"] for r in rows], scorer.score_batch([r["text"] for r in rows])))
         from classifiers.ft import meta_for
 
         threshold = meta_for(scorer.path).get("threshold")
-        results[name] = {"model": f"classifiers/models/{name}.ftz", "threshold": threshold,
+        results[name] = {"model": scorer.path if models_dir else f"classifiers/models/{name}.ftz",
+                         "threshold": threshold,
                          "test_rows": len(rows), "slices": slice_metrics(spec, rows, scores, threshold)}
         for r in rows:
             fixture_rows.append({"model": name, "uid": r["uid"], "origin": r["origin"], "family": r["family"],
@@ -216,14 +218,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="*", default=sorted(SPECS), help=f"default: {' '.join(sorted(SPECS))}")
     ap.add_argument("--shared", default=None, help="the shared data directory (default ../shared/data)")
     ap.add_argument("--agreement", action="store_true", help="also reader agreement (results/agreement.json)")
+    ap.add_argument("--models_dir", default=None,
+                    help="evaluate the <model>.ftz/.json files of this folder instead of the shipped ones "
+                         "(e.g. an earlier release: git show REV:classifiers/models/medical.ftz > DIR/medical.ftz)")
+    ap.add_argument("--out", default="heldout.json", help="results file under classifiers/results/")
     ap.add_argument("--fixture", action="store_true",
                     help="also write the test rows the unit tests re-score (tests/data/classifiers/heldout.jsonl.gz)")
     args = ap.parse_args(argv)
-    res = heldout(args.models, args.shared, args.fixture)
-    path = os.path.join(RESULTS, "heldout.json")
+    if args.models_dir and (args.fixture or args.out == "heldout.json"):
+        ap.error("--models_dir writes its own --out file (not heldout.json) and no fixture")
+    res = heldout(args.models, args.shared, args.fixture, args.models_dir)
+    path = os.path.join(RESULTS, args.out)
     old = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
-    print("wrote", _write("heldout.json", {**old, **res}))
-    update_readme({**old, **res})
+    print("wrote", _write(args.out, {**old, **res}))
+    if not args.models_dir:
+        update_readme({**old, **res})
     if args.agreement:
         print("wrote", _write("agreement.json", agreement()))
     for name, r in res.items():
