@@ -50,7 +50,8 @@ def pr(pairs) -> dict:
 
 def selection_quality() -> dict:
     from transforms.decode import decode_html
-    from transforms.prefilter import PrefilterConfig, PrefilterRule, load_labels
+    from pipeline.prefilter_eval import load_labels
+    from transforms.prefilter import PrefilterConfig, PrefilterRule
 
     labels = load_labels(str(LABELS))
     prefilter = PrefilterRule(PrefilterConfig(mode="both"))

@@ -40,7 +40,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: E402
 
 from transforms.decode import DecodeRule  # noqa: E402
-from transforms.prefilter import PrefilterConfig, PrefilterRule, load_labels  # noqa: E402
+from pipeline.prefilter_eval import load_labels  # noqa: E402
+from transforms.prefilter import PrefilterConfig, PrefilterRule  # noqa: E402
 from transforms.read_warc import iter_warc, record_hash  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 

@@ -38,7 +38,8 @@ def workload(mode: str, reps: int) -> int:
     from bench.prefilter_bench import split_members
     from bench.spine import prefilter_chain
     from transforms.decode import DecodeRule
-    from transforms.prefilter import PrefilterConfig, PrefilterRule, load_labels
+    from pipeline.prefilter_eval import load_labels
+    from transforms.prefilter import PrefilterConfig, PrefilterRule
 
     sample = os.path.join(ROOT, "tests", "data", "warc")
     labels = load_labels(os.path.join(sample, "labels.tsv"))

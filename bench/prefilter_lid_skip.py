@@ -9,10 +9,10 @@ non-Japanese page.
 
 String sets, each run through the same :class:`classifiers.langid.LangId` the rule uses:
 
-- ``warc titles``: every ``<title>`` the prefilter extracts (:class:`transforms.prefilter.RawHead`,
+- ``warc titles``: every ``<title>`` the prefilter extracts (:class:`transforms.prefilter_head.RawHead`,
   the bytes path the DAG runs) from every response in every WARC file under ``--data`` (the
   sample crawl ``warc/`` and the real crawler files ``warc_real/``), plus the same titles taken
-  from the decoded page (:func:`transforms.prefilter.page_title`);
+  from the decoded page (:func:`transforms.prefilter_head.page_title`);
 - ``wat titles``: the ``Title`` fields of any WAT file there;
 - ``ja text, CJK removed``: the first line of every Japanese text in ``text/**/*.jsonl`` with every
   character of those ranges deleted — what a Japanese title looks like when the rule would skip
@@ -37,7 +37,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from classifiers.langid import LangId  # noqa: E402
-from transforms.prefilter import PrefilterConfig, RawHead, has_lid_script, page_title  # noqa: E402
+from transforms.prefilter import PrefilterConfig, has_lid_script  # noqa: E402
+from transforms.prefilter_head import RawHead, page_title  # noqa: E402
 
 DEFAULT_DATA = "/work/shared/data"
 

@@ -60,7 +60,7 @@ def config_from(opts: SwallowOptions):
     cfg = recipes.load(opts.recipe, opts.config)
     if opts.prefilter:
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, mode=opts.prefilter))
-    if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence (issue 11)
+    if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence
         cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, evidence=True))
     if opts.subset_labels:  # an evaluation run: one evidence row per page the subset stage sees
         if "subset" not in cfg.stages:
@@ -191,7 +191,9 @@ def run(argv: list[str], strict: bool = True, configure=None) -> dict:
              **({"index_inputs": opts.index} if opts.index else {}),
              "progress": monitor.progress.as_dict()}
     if opts.lang_labels:
-        extra["prefilter_eval"] = report.prefilter_eval(opts.output, opts.lang_labels, cfg.prefilter)
+        from pipeline.prefilter_eval import prefilter_eval
+
+        extra["prefilter_eval"] = prefilter_eval(opts.output, opts.lang_labels, cfg.prefilter)
     if opts.subset_labels:
         from pipeline.subset_eval import subset_eval
 

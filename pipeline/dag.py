@@ -15,8 +15,8 @@ from typing import Callable
 
 import apache_beam as beam
 
+from pipeline.prefilter_eval import EVIDENCE_PATH, evidence_row
 from transforms import stages
-from transforms.prefilter import evidence_row
 from transforms.read_index import NOT_SELECTED, SELECTED, ReadWarcIndexed
 from transforms.read_warc import SKIPPED, ReadWarc
 from transforms.schema import BASE_COLUMNS
@@ -98,11 +98,11 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
         rejected[name] = out[REJECTED]
         errors.append(out[ERRORS])
         columns.update(getattr(stage, "columns", {}) or {})
-        if name == "prefilter" and cfg.prefilter.evidence:  # issue 11: P/R of every mode, one run
+        if name == "prefilter" and cfg.prefilter.evidence:  # P/R of every mode from one run
             ((out[KEPT], out[REJECTED]) | "PrefilterEvidence" >> beam.Flatten()
              | "PrefilterEvidence.Json" >> beam.Map(lambda r: json.dumps(evidence_row(r), default=str))
              | "PrefilterEvidence.Write" >> beam.io.WriteToText(
-                 f"{output.rstrip('/')}/_stats/prefilter_evidence", file_name_suffix=".jsonl",
+                 f"{output.rstrip('/')}/{EVIDENCE_PATH}", file_name_suffix=".jsonl",
                  num_shards=1, shard_name_template=""))
         for key, extra in out.items():  # stage statistics (e.g. dedup cluster sizes) for the report
             if key not in (KEPT, REJECTED, ERRORS):

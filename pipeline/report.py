@@ -241,16 +241,6 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
     return report
 
 
-def prefilter_eval(output: str, labels_path: str, prefilter_cfg) -> dict:
-    """Precision/recall of every prefilter mode (issue 11) from the evidence rows an evaluation run
-    wrote (``_stats/prefilter_evidence.jsonl``) and a labels TSV (``--lang_labels``)."""
-    from transforms.prefilter import load_labels, prefilter_pr
-
-    rows = [json.loads(x) for x in _read_lines(f"{output.rstrip('/')}/_stats/prefilter_evidence.jsonl")]
-    result = prefilter_pr(rows, load_labels(labels_path), prefilter_cfg)
-    return {"mode": prefilter_cfg.mode, "labels": labels_path, **result}
-
-
 def _bar(value: int, top: int, width: int = 420) -> str:
     w = 0 if top == 0 else max(1, int(width * value / top)) if value else 0
     return f'<svg width="{width}" height="14"><rect width="{w}" height="14" fill="#3b7dd8"/></svg>'

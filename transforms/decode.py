@@ -37,7 +37,8 @@ _ALIASES = {
     "euc-jp": "euc_jp",
     "x-euc": "euc_jp",
 }
-_TRIAL = ("utf_8", "cp932", "euc_jp", "iso2022_jp")
+#: The Japanese trial order after the declarations (also what the prefilter's head view assumes).
+TRIAL_CODECS = ("utf_8", "cp932", "euc_jp", "iso2022_jp")
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,14 @@ def decode_html(
     declared = [normalise_charset(header_charset), normalise_charset(meta_charset(raw, cfg.meta_scan_bytes))]
     strong = [c for c in declared if c and c not in _WEAK]
     weak = [c for c in declared if c and c in _WEAK]
-    candidates = list(dict.fromkeys(strong + [c for c in _TRIAL if c != "utf_8"] + weak))
+    candidates = list(dict.fromkeys(strong + [c for c in TRIAL_CODECS if c != "utf_8"] + weak))
     for codec in candidates:
         text = _strict(raw, codec)
         if text is not None:
             return text, codec
     # 5. Nothing strict: the least damaged candidate, if damage is small.
     best = None
-    for codec in dict.fromkeys(strong + list(_TRIAL)):
+    for codec in dict.fromkeys(strong + list(TRIAL_CODECS)):
         text = raw.decode(codec, "replace")
         bad = text.count("\ufffd")
         if best is None or bad < best[0]:

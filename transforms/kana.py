@@ -33,7 +33,7 @@ Two inputs:
   ...) that stop as soon as the decision is made; an ASCII string is answered in O(1). On the
   sample this beat ``re.findall`` over the ``str`` (~2.5x) and ``bytes.count`` of the lead pairs
   (slow on kana-dense text). In the DAG the prefilter runs on raw bytes and decodes a head only
-  when its bytes cannot settle the test (:class:`transforms.prefilter.RawHead`); what each mode
+  when its bytes cannot settle the test (:class:`transforms.prefilter_head.RawHead`); what each mode
   costs is measured by ``bench/prefilter_bench.py``.
 
 Numeric character references (``&#12354;``, ``&#x30A2;``) are counted on pure-ASCII pages that

@@ -1,13 +1,13 @@
-"""PrefilterRule: swallow | kana | both, its evidence fields, and prefilter_pr (issue 11)."""
+"""PrefilterRule: swallow | kana | both, its evidence fields, its head view, and prefilter_pr."""
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import LABELS, SAMPLE_WARCS
 from transforms.decode import DecodeRule
+from pipeline.prefilter_eval import load_labels, prefilter_pr
 from transforms.prefilter import (
-    EVIDENCE_FIELDS, REASON, PrefilterConfig, PrefilterRule, decide, has_lid_script, load_labels,
-    prefilter_pr,
+    EVIDENCE_FIELDS, REASON, PrefilterConfig, PrefilterRule, decide, has_lid_script,
 )
 from transforms.read_warc import iter_warc
 from transforms.records import RecordError
@@ -303,7 +303,7 @@ def test_sample_chinese_and_korean_pages_do_not_pass(sample_outputs, needle):
 
 
 # --- byte-level kana verdicts (RawHead.kana_stats without decoding) -------------------------
-from transforms import prefilter as _pf  # noqa: E402
+from transforms import prefilter_head as _pf  # noqa: E402
 from transforms.decode import decode_html  # noqa: E402
 from transforms.kana import is_kana  # noqa: E402
 
