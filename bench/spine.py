@@ -55,7 +55,7 @@ def stage_rates(files: list[str], extract_child: bool = True) -> dict:
     from transforms.extract import TimeLimitedExtractor, extract_resiliparse
     from transforms.harmful import HarmfulConfig, automaton, ng_fraction
     from transforms.normalize import NormalizeRule
-    from transforms.prefilter import swallow_prefilter
+    from transforms.prefilter import PrefilterConfig, PrefilterRule
     from transforms.quality import QualityConfig, decide, measure
     from transforms.read_warc import KEPT, SKIPPED, iter_warc
     from classifiers.langid import LangId
@@ -89,7 +89,8 @@ def stage_rates(files: list[str], extract_child: bool = True) -> dict:
     htmls = [h for h in htmls if h is not None]
 
     lid = LangId().load()
-    passed, t = _timed(lambda h: swallow_prefilter(h, lid)[0], htmls)
+    swallow = PrefilterRule(PrefilterConfig(mode="swallow"), lid=lid)  # on decoded text: TextHead
+    passed, t = _timed(lambda h: swallow({"html": h})[1] is None, htmls)
     rows.append(_row("prefilter (App. A)", len(htmls), t, n_raw))
     ja_html = [h for h, ok in zip(htmls, passed) if ok]
 
