@@ -10,6 +10,15 @@ DATA = pathlib.Path(__file__).parent / "data"
 SAMPLE_WARCS = sorted(str(p) for p in (DATA / "warc").glob("*.warc.gz"))
 LABELS = DATA / "warc" / "labels.tsv"
 
+# What transforms.kana counts as kana (hiragana U+3041–3096, katakana U+30A1–30FA), written as
+# ranges: the oracle its byte patterns and the prefilter's pair tables are tested against.
+KANA_RANGES = ((0x3041, 0x3096), (0x30A1, 0x30FA))
+
+
+def is_kana(ch: str) -> bool:
+    o = ord(ch)
+    return any(lo <= o <= hi for lo, hi in KANA_RANGES)
+
 
 def beam_args(num_workers: int = 1, mode: str = "in_memory") -> list[str]:
     args = ["--runner=FnApiRunner", f"--direct_num_workers={num_workers}"]

@@ -1,4 +1,4 @@
-"""Kana test: does a page contain enough hiragana/katakana to be Japanese? (issue 11)
+"""Kana test: does a page contain enough hiragana/katakana to be Japanese?
 
 Pure functions, no Beam and no model. Kana (hiragana U+3041–U+3096, katakana U+30A1–U+30FA) is
 written only in Japanese, so a kana count separates Japanese from Chinese far better than a
@@ -16,25 +16,19 @@ Two details keep the count honest:
 - **A second check: kana share.** GB2312 encodes kana in rows ``A4``/``A5`` exactly where
   EUC-JP does, KS X 1001 (EUC-KR) has kana in rows ``AA``/``AB`` and its jamo row ``A4``
   (ㅋㅋㅋ) reads as hiragana when an undeclared EUC-KR page is decoded as EUC-JP. A naive byte
-  regex passes ~3% of non-Japanese pages (issue 11). In all those cases the kana is a sprinkle
+  regex passes ~3% of non-Japanese pages. In all those cases the kana is a sprinkle
   in a sea of hanzi/hangul (which a mis-decode turns into kanji), so we also require
   ``kana >= min_share * (kana + cjk)`` where ``cjk`` counts Han ideographs and Hangul
   syllables in the same window. Japanese prose is 30–70% kana; kanji-heavy Japanese (legal
   text, kanbun) stays well above a few percent.
 
-Two inputs:
-
-- :func:`kana_stats_bytes` on raw bytes with a known charset, before any decoding. Exact for
-  UTF-8 (self-synchronising), Shift_JIS/CP932, EUC-JP and UTF-16 (tokenised so that a trail byte
-  is never read as a lead byte). Other charsets (ISO-2022-JP, GB2312, Big5, EUC-KR, unknown)
-  return ``None``: inconclusive, decode and use :func:`kana_stats_text`.
-- :func:`kana_stats_text` on a decoded ``str`` (what the prefilter sees after Decode). The
-  window is re-encoded to UTF-8 and counted with one bytes regex, in growing chunks (1 Ki, 2 Ki,
-  ...) that stop as soon as the decision is made; an ASCII string is answered in O(1). On the
-  sample this beat ``re.findall`` over the ``str`` (~2.5x) and ``bytes.count`` of the lead pairs
-  (slow on kana-dense text). In the DAG the prefilter runs on raw bytes and decodes a head only
-  when its bytes cannot settle the test (:class:`transforms.prefilter_head.RawHead`); what each mode
-  costs is measured by ``bench/prefilter_bench.py``.
+:func:`kana_stats_text` counts on a decoded ``str``. The window is re-encoded to UTF-8 and counted
+with one bytes regex, in growing chunks (1 Ki, 2 Ki, ...) that stop as soon as the decision is
+made; an ASCII string is answered in O(1). On the sample this beat ``re.findall`` over the ``str``
+(~2.5x) and ``bytes.count`` of the lead pairs (slow on kana-dense text). In the DAG the prefilter
+runs on raw bytes and decodes a head only when its bytes cannot settle the test
+(:class:`transforms.prefilter_head.RawHead`, which uses this module's UTF-8 kana and reference
+patterns); what each mode costs is measured by ``bench/prefilter_bench.py``.
 
 Numeric character references (``&#12354;``, ``&#x30A2;``) are counted on pure-ASCII pages that
 hold a reference to a kana code point: some pages write all their Japanese as references (the
@@ -45,13 +39,6 @@ from __future__ import annotations
 import html as htmllib
 import re
 from typing import NamedTuple
-
-KANA_RANGES = ((0x3041, 0x3096), (0x30A1, 0x30FA))
-
-
-def is_kana(ch: str) -> bool:
-    o = ord(ch)
-    return any(lo <= o <= hi for lo, hi in KANA_RANGES)
 
 
 class KanaStats(NamedTuple):
@@ -79,84 +66,6 @@ _NOT_CJK_LEAD = bytes(b for b in range(256) if not 0xE4 <= b <= 0xED)
 
 def _utf8_stats(b: bytes) -> tuple[int, int]:
     return len(_KANA_UTF8.findall(b)), len(b.translate(None, _NOT_CJK_LEAD))
-
-
-# --- Shift_JIS / CP932 ----------------------------------------------------------------------
-# Tokenised: every double-byte character is consumed whole (ASCII and half-width katakana are
-# single bytes that never start a match), so a trail byte 0x82/0x83 is never read as a lead.
-# Group 1: hiragana 829F–82F1 or katakana 8340–8396; group 2: kanji (lead 88–9F, E0–FC).
-_SJIS = re.compile(
-    rb"(\x82[\x9f-\xf1]|\x83[\x40-\x96])|([\x88-\x9f\xe0-\xfc][\x40-\x7e\x80-\xfc])"
-    rb"|[\x81-\x87][\x40-\x7e\x80-\xfc]"
-)
-# --- EUC-JP ---------------------------------------------------------------------------------
-# Rows A4 (hiragana A4A1–A4F3) and A5 (katakana A5A1–A5F6); kanji rows B0–FE; 8E = half-width
-# katakana (not counted), 8F = JIS X 0212 (three bytes, counted as kanji).
-_EUCJP = re.compile(
-    rb"([\xa4\xa5][\xa1-\xfe])|([\xb0-\xfe][\xa1-\xfe]|\x8f[\xa1-\xfe][\xa1-\xfe])"
-    rb"|[\xa1-\xa3\xa6-\xaf][\xa1-\xfe]|\x8e[\xa1-\xdf]"
-)
-
-
-def _tokenised_stats(pattern: re.Pattern, b: bytes) -> tuple[int, int]:
-    kana = cjk = 0
-    for k, c in pattern.findall(b):
-        if k:
-            kana += 1
-        elif c:
-            cjk += 1
-    return kana, cjk
-
-
-def _utf16_stats(b: bytes, little: bool) -> tuple[int, int]:
-    # UTF-16 has no byte pattern worth matching (kana is a unit 0x30xx in either order);
-    # decoding it is a plain widening copy, far cheaper than any per-unit Python loop.
-    text = b[: len(b) - len(b) % 2].decode("utf_16_le" if little else "utf_16_be", "replace")
-    return _utf8_stats(text.encode("utf-8", "surrogatepass"))
-
-
-_BYTES_CHARSETS = {
-    "utf_8": "utf8", "utf8": "utf8", "ascii": "utf8", "us_ascii": "utf8",
-    "cp932": "sjis", "shift_jis": "sjis", "sjis": "sjis", "ms932": "sjis",
-    "shift_jisx0213": "sjis", "shift_jis_2004": "sjis",
-    "euc_jp": "eucjp", "euc_jis_2004": "eucjp", "euc_jisx0213": "eucjp",
-    "utf_16_le": "utf16le", "utf_16_be": "utf16be",
-}
-
-
-def kana_stats_bytes(raw: bytes, charset: str | None, limit: int = 65536) -> KanaStats | None:
-    """Kana and CJK counts in the first ``limit`` bytes of ``raw`` in ``charset`` (a Python
-    codec name, as :func:`transforms.decode.normalise_charset` gives), without decoding.
-
-    ``None`` means *inconclusive*: a charset whose kana bytes are ambiguous without decoding
-    (ISO-2022-JP, GB2312, Big5, EUC-KR, ...) or unknown; decode and call
-    :func:`kana_stats_text`. A UTF-16 page with a BOM is read in the BOM's order."""
-    cs = (charset or "").lower().replace("-", "_")
-    if raw.startswith(b"\xff\xfe"):
-        cs = "utf_16_le"
-    elif raw.startswith(b"\xfe\xff"):
-        cs = "utf_16_be"
-    elif cs == "utf_16":
-        return None
-    kind = _BYTES_CHARSETS.get(cs)
-    if kind is None:
-        return None
-    w = raw[:limit]
-    if kind == "utf8":
-        k, c = (0, 0) if w.isascii() else _utf8_stats(w)
-    elif kind == "sjis":
-        k, c = _tokenised_stats(_SJIS, w)
-    elif kind == "eucjp":
-        k, c = _tokenised_stats(_EUCJP, w)
-    else:
-        k, c = _utf16_stats(w, little=(kind == "utf16le"))
-    return KanaStats(k, c, len(w))
-
-
-def kana_count_bytes(raw: bytes, charset: str | None, limit: int = 65536) -> int | None:
-    """Kana count in the first ``limit`` bytes, or ``None`` if the bytes are inconclusive."""
-    s = kana_stats_bytes(raw, charset, limit)
-    return None if s is None else s.kana
 
 
 # --- decoded str ----------------------------------------------------------------------------

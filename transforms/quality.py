@@ -13,15 +13,11 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-SENTENCE = re.compile(r"[^。．！？!?]+[。．！？!?]?")
-
 HIRAGANA = "\u3041-\u3096"
 KATAKANA = "\u30a1-\u30fa"
 KANJI = "々〇〻\u3400-\u9fff\uf900-\ufaff"
 JA_PUNCT = "、，。．！？"
 _JA = re.compile(f"[{HIRAGANA}{KATAKANA}{KANJI}{JA_PUNCT}]")
-_HIRA = re.compile(f"[{HIRAGANA}]")
-_KATA = re.compile(f"[{KATAKANA}]")
 
 
 @dataclass(frozen=True)
@@ -130,7 +126,8 @@ def _dup_stats(items: list[str]) -> tuple[float, float]:
     return dup_n / len(items), (dup_chars / total_chars if total_chars else 0.0)
 
 
-# SENTENCE applied to each line is SENTENCE with "\n" excluded applied to the whole text.
+# The module docstring's sentence pattern applied to each line is the same pattern with "\n"
+# excluded applied to the whole text.
 _SENTENCE_NO_NL = re.compile(r"[^。．！？!?\n]+[。．！？!?]?")
 
 

@@ -1,15 +1,12 @@
-"""Kana test on real byte strings in each encoding (issue 11): Japanese passes, Chinese/Korean does not."""
+"""Kana test on real byte strings in each encoding: Japanese passes, Chinese/Korean does not."""
 from __future__ import annotations
 
-import re
 
 import pytest
 
+from tests.conftest import is_kana
 from transforms.decode import decode_html
-from transforms.kana import (
-    KANA_RANGES, is_kana, kana_count_bytes, kana_count_text, kana_passes, kana_stats_bytes,
-    kana_stats_text,
-)
+from transforms.kana import kana_count_text, kana_passes, kana_stats_text
 
 # Real sentences. The GB2312 middle dot is written as U+30FB because that is what Python's
 # gb2312 codec makes of the bytes A1 A4 every GB2312 page uses for "·".
@@ -94,57 +91,6 @@ def test_middle_dot_and_halfwidth_katakana_are_not_kana():
     garbage = TW.encode("big5").decode("cp932", "replace")
     assert any("\uff66" <= c <= "\uff9d" for c in garbage)
     assert kana_count_text(garbage) == 0
-    assert KANA_RANGES == ((0x3041, 0x3096), (0x30A1, 0x30FA))
-
-
-@pytest.mark.parametrize("codec", ["utf_8", "cp932", "shift_jis", "euc_jp", "utf_16_le", "utf_16_be"])
-def test_bytes_path_counts_exactly_without_decoding(codec):
-    raw = page(JA * 3).encode(codec)
-    st = kana_stats_bytes(raw, codec)
-    assert st is not None
-    assert st.kana == 3 * n_kana(JA)
-    text = raw.decode(codec)
-    assert st.cjk == kana_stats_text(text, 10**6).cjk
-
-
-def _two_byte(codec, pred):
-    out = []
-    for c in map(chr, range(0x4E00, 0x9FA0)):
-        try:
-            b = c.encode(codec)
-        except UnicodeEncodeError:
-            continue
-        if len(b) == 2 and pred(b):
-            out.append(c)
-    return out
-
-
-def test_bytes_path_is_tokenised_not_a_naive_byte_regex():
-    # Kanji whose trail byte is 82/83 (Shift_JIS) or A4/A5 (EUC-JP), followed by kanji whose lead
-    # byte is in the kana trail range: a naive byte regex would count a kana at each seam.
-    for codec, trail, lead in (("cp932", (0x82, 0x83), range(0x9F, 0xF2)),
-                               ("euc_jp", (0xA4, 0xA5), range(0xB0, 0xF4))):
-        first = _two_byte(codec, lambda b: b[1] in trail)[:50]
-        then = _two_byte(codec, lambda b: b[0] in lead)[:5]
-        assert first and then
-        raw = "".join(k + f for k in first for f in then).encode(codec)
-        naive = len(re.findall(rb"\x82[\x9f-\xf1]|\x83[\x40-\x96]" if codec == "cp932"
-                               else rb"[\xa4\xa5][\xa1-\xfe]", raw))
-        assert naive > 0
-        assert kana_count_bytes(raw, codec) == 0
-
-
-def test_bytes_path_bom_and_inconclusive_charsets():
-    assert kana_stats_bytes(page(JA).encode("utf_16"), None).kana == n_kana(JA)  # BOM decides
-    for codec in ("gb2312", "big5", "euc_kr", "iso2022_jp", None, "koi8_r"):
-        assert kana_stats_bytes(page(JA).encode("utf_8"), codec) is None or codec is None
-    assert kana_stats_bytes(b"<html>plain</html>", "ascii").kana == 0
-
-
-def test_bytes_window_limit():
-    raw = ("x" * 1000 + JA).encode("utf_8")
-    assert kana_count_bytes(raw, "utf_8", limit=1000) == 0
-    assert kana_count_bytes(raw, "utf_8", limit=len(raw)) == n_kana(JA)
 
 
 def test_text_window_and_early_exit():

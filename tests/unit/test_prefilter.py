@@ -305,7 +305,7 @@ def test_sample_chinese_and_korean_pages_do_not_pass(sample_outputs, needle):
 # --- byte-level kana verdicts (RawHead.kana_stats without decoding) -------------------------
 from transforms import prefilter_head as _pf  # noqa: E402
 from transforms.decode import decode_html  # noqa: E402
-from transforms.kana import is_kana  # noqa: E402
+from tests.conftest import is_kana  # noqa: E402
 
 
 def _pairs_cover(codec, table):
