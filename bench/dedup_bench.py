@@ -25,8 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.dedup_make_fixture import mutate  # noqa: E402
+from tests.dedup_reference import signature_datasketch  # noqa: E402
 from transforms.minhash import (  # noqa: E402
-    MinHashParams, detection_probability, jaccard, shingles, signature, signature_datasketch,
+    MinHashParams, detection_probability, jaccard, shingles, signature,
 )
 
 SRC = pathlib.Path("/work/shared/data/text")
@@ -130,7 +131,7 @@ def make_corpus(n_orig: int, copies_per: int, rng: random.Random, rates=None):
 
 
 def cmd_quality(a):
-    from transforms.dedup_reference import reference_dedup
+    from tests.dedup_reference import reference_dedup
 
     rng = random.Random(1)
     recs, pairs = make_corpus(a.docs, 2, rng)

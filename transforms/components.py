@@ -1,4 +1,4 @@
-"""Connected components by large-star / small-star, survivor choice: pure functions, no Beam.
+"""Connected components by large-star / small-star, survivor order: pure functions, no Beam.
 
 Algorithm: Kiveris, Lattanzi, Mirrokni, Rastogi, Vassilvitskii, "Connected Components in
 MapReduce and Beyond", SoCC 2014, §3 ("Two-phase algorithm"): alternate
@@ -15,7 +15,8 @@ one GroupByKey; these functions are the reducers, fed one node's neighbours.
 
 Node keys encode the survivor order: ``node_key(record)`` sorts the *newest* crawl first and
 breaks ties by ascending ``id`` (Swallow keeps the most recent crawl; the tie-break makes the
-choice deterministic). The component minimum is therefore the document that survives.
+choice deterministic). The component minimum (``min`` of the node keys) is therefore the
+document that survives.
 """
 from __future__ import annotations
 
@@ -67,11 +68,6 @@ def is_index_node(node: str) -> bool:
     return node.startswith(INDEX_PREFIX)
 
 
-def survivor(nodes: Iterable[str]) -> str:
-    """The node that survives among duplicates: newest crawl, then smallest id (= min key)."""
-    return min(nodes)
-
-
 # ---------------------------------------------------------------------------------- CC steps
 def undirected(edge: tuple[str, str]) -> Iterator[tuple[str, str]]:
     """Map step of large-star: both directions of an edge (self-loops dropped)."""
@@ -108,62 +104,3 @@ def small_star(u: str, smaller_neighbours: Iterable[str]) -> list[tuple[str, str
     n.add(u)
     m = min(n)
     return [(v, m) for v in sorted(n) if v != m]
-
-
-def unsettled_nodes(edges: Iterable[tuple[str, str]]) -> int:
-    """How many nodes still break the star shape (both a child and a parent, or a child with
-    several parents): 0 iff every component is a star on its minimum, i.e. converged."""
-    parents: dict[str, set[str]] = {}
-    is_parent: set[str] = set()
-    for child, parent in edges:
-        parents.setdefault(child, set()).add(parent)
-        is_parent.add(parent)
-    return sum(1 for c, ps in parents.items() if len(ps) > 1 or c in is_parent)
-
-
-def run_rounds(edges: Iterable[tuple[str, str]], max_rounds: int = 64) -> tuple[list[tuple[str, str]], int]:
-    """In-memory driver of the same reducers (tests and benches; the Beam composite unrolls
-    them). Returns the final star edges ``(node, component min)`` and the number of
-    (large-star, small-star) rounds after which the edge set stopped changing."""
-    cur = sorted({small_star_key(e) for e in edges if e[0] != e[1]})
-    for r in range(1, max_rounds + 1):
-        adj: dict[str, list[str]] = {}
-        for e in cur:
-            for a, b in undirected(e):
-                adj.setdefault(a, []).append(b)
-        ls = set()
-        for u, nb in adj.items():
-            ls.update(large_star(u, nb)[0])
-        down: dict[str, list[str]] = {}
-        for e in ls:
-            a, b = small_star_key(e)
-            down.setdefault(a, []).append(b)
-        nxt = set()
-        for u, nb in down.items():
-            nxt.update(small_star(u, nb))
-        nxt_sorted = sorted(nxt)
-        if nxt_sorted == cur:
-            return cur, r - 1
-        cur = nxt_sorted
-    raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
-
-
-def components_reference(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Union-find reference: node -> minimum node of its component (for tests)."""
-    parent: dict[str, str] = {n: n for n in nodes}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            if ra < rb:
-                parent[rb] = ra
-            else:
-                parent[ra] = rb
-    return {n: find(n) for n in list(parent)}

@@ -58,7 +58,7 @@ class DedupConfig:
     - ``bands`` × ``rows`` = K hash functions. Default 40 bands × 20 rows (K = 800) as in doubri,
       Swallow's public code (which names rows ``b`` and bands ``r``); P(candidate | J = 0.9) =
       1 - (1 - 0.9^20)^40 = 0.994. The paper's setting is 20 × 20 (K = 400, P = 0.925):
-      ``DedupConfig.swallow_paper()``.
+      ``DedupConfig(bands=20, rows=20)``.
     - ``seed``: permutation seed; datasketch's default (1), so signatures equal
       ``datasketch.MinHash(num_perm=K, seed=seed)`` (scheme affine32).
     - ``exact``: remove exact duplicates (hash of NFKC/whitespace-normalised text) first.
@@ -87,11 +87,6 @@ class DedupConfig:
     index_inputs: tuple[str, ...] = field(default_factory=tuple)
     index_output: str | None = None
     index_shards: int = 16
-
-    @staticmethod
-    def swallow_paper(**kw) -> "DedupConfig":
-        """The paper's setting: 20 bands × 20 rows (K = 400)."""
-        return DedupConfig(bands=20, rows=20, **kw)
 
     @property
     def params(self) -> MinHashParams:

@@ -25,7 +25,7 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
@@ -132,15 +132,6 @@ def text_signature(text: str, num_perm: int, seed: int = 1, ngram: int = 5) -> n
     return signature(shingles(text, ngram), num_perm, seed)
 
 
-def signature_datasketch(shingle_set: Iterable[str], num_perm: int, seed: int = 1) -> np.ndarray:
-    """The reference: ``datasketch.MinHash.update_batch`` on the UTF-8 shingles."""
-    from datasketch import MinHash
-
-    m = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
-    m.update_batch([s.encode("utf-8") for s in shingle_set])
-    return np.asarray(m.hashvalues, dtype=np.uint32)
-
-
 # ---------------------------------------------------------------------------------- banding
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
     """LSH band keys: ``(band index, 64-bit hash of that band's ``rows`` values)``.
@@ -163,16 +154,6 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> list[tuple[int, int]]:
 def detection_probability(s: float, bands: int, rows: int) -> float:
     """Theoretical LSH S-curve: P(candidate | Jaccard s) = 1 - (1 - s^rows)^bands."""
     return 1.0 - (1.0 - s ** rows) ** bands
-
-
-def star_edges(members: Sequence[str]) -> list[tuple[str, str]]:
-    """Edges for one LSH bucket: every member to the bucket's minimum (m - 1 edges, a star;
-    never the m^2 pairs). Duplicated members are collapsed."""
-    uniq = set(members)
-    if len(uniq) < 2:
-        return []
-    root = min(uniq)
-    return sorted((v, root) for v in uniq if v != root)
 
 
 @dataclass(frozen=True)

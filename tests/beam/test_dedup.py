@@ -16,7 +16,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.conftest import beam_args
 from transforms import components as cc
 from transforms.dedup import ConnectedComponents, Dedup, DedupConfig
-from transforms.dedup_reference import reference_dedup
+from tests.dedup_reference import reference_dedup
 from transforms.stage import ERRORS, KEPT, REJECTED
 
 FIXTURE = pathlib.Path(__file__).parents[1] / "data" / "dedup" / "near_dups.jsonl"
@@ -73,7 +73,7 @@ def test_fixture_expected_clusters(pages):
 def test_dedup_matches_reference_on_real_pages(pages):
     """Three configurations in one pipeline: the code's 40x20 default, the paper's 20x20 and
     40x20 with exact-Jaccard verification of candidate edges."""
-    configs = {"default": CFG, "paper": DedupConfig.swallow_paper(max_rounds=4),
+    configs = {"default": CFG, "paper": DedupConfig(bands=20, rows=20, max_rounds=4),
                "verify": DedupConfig(max_rounds=4, verify=True, verify_threshold=0.7)}
     assert configs["paper"].bands * configs["paper"].rows == 400
     p = TestPipeline(argv=beam_args(), blocking=True)

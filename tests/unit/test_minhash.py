@@ -7,9 +7,10 @@ import pathlib
 import numpy as np
 import pytest
 
+from tests.dedup_reference import signature_datasketch
 from transforms.minhash import (
     MinHashParams, band_keys, detection_probability, exact_hash, jaccard, permutations, shingles,
-    signature, signature_datasketch, star_edges, text_signature,
+    signature, text_signature,
 )
 
 FIXTURE = pathlib.Path(__file__).parents[1] / "data" / "dedup" / "near_dups.jsonl"
@@ -103,11 +104,6 @@ def test_detection_probability_paper_and_code_settings():
     assert detection_probability(0.9, 40, 20) == pytest.approx(0.994, abs=1e-3)
 
 
-def test_star_edges_m_minus_one():
-    assert star_edges(["d", "b", "c", "b", "a"]) == [("b", "a"), ("c", "a"), ("d", "a")]
-    assert star_edges(["x"]) == [] and star_edges(["x", "x"]) == []
-    members = [f"n{i:05d}" for i in range(1000)]
-    assert len(star_edges(members)) == 999
 
 
 def test_params_doc_band_keys(pages):
