@@ -218,8 +218,8 @@ class _Count(beam.DoFn):
 
 
 class _SetGauge(beam.DoFn):
-    def __init__(self, name: str, heartbeat_dir: str | None):
-        self.name, self.heartbeat_dir = name, heartbeat_dir
+    def __init__(self, name: str):
+        self.name = name
 
     def process(self, value):
         Metrics.gauge(NAMESPACE, self.name).set(int(value))
@@ -271,7 +271,7 @@ class TrackProgress(beam.PTransform):
     def expand(self, pbegin):
         hb = self.heartbeat_dir
         (pbegin | "FilesTotal" >> beam.Create([self.files_total])
-         | "SetFilesTotal" >> beam.ParDo(_SetGauge("files_total", hb)))
+         | "SetFilesTotal" >> beam.ParDo(_SetGauge("files_total")))
         if self.read:
             if "skipped" in self.read:  # one (path, n) per file, once the file is read to its end
                 self.read["skipped"] | "FilesRead" >> beam.ParDo(_Count("files_read", hb))

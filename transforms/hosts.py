@@ -89,10 +89,9 @@ def load_ut1(ut1_dir: str, categories: tuple[str, ...]) -> dict[str, str]:
 
 
 def normalise_host(host: str | None) -> str:
-    h = (host or "").strip().lower().rstrip(".")
-    if h.startswith("www."):
-        return h  # UT1 lists hosts as crawled; www. is matched by the parent option only
-    return h
+    """Lower case, no surrounding space, no trailing dot. A leading ``www.`` stays: UT1 lists hosts
+    as crawled, and ``www.`` is matched by the parent option only (:func:`parents`)."""
+    return (host or "").strip().lower().rstrip(".")
 
 
 def parents(host: str) -> list[str]:
