@@ -1,12 +1,21 @@
-"""The Swallow DAG, top-down as the paper's Fig. 1:
+"""The Swallow DAG, top-down as the paper's Fig. 1, one line of stages per recipe
+(:mod:`pipeline.recipes`; ``tests/unit/test_dag_diagram.py`` checks these lines against it):
 
-    WARC files → ReadWarc → Prefilter (on a decoded head) → (spread) → Decode → Extract → LanguageId → QualityRules
-    → HarmfulFilter → AnonymizePII → [Dedup → HostFilter | Classify → TopK] → Normalize → Decontaminate
-    → Parquet + report
+    v1:      WARC files → ReadWarc → Prefilter → (spread) → Decode → Extract → LanguageId
+             → QualityRules → HarmfulFilter → AnonymizePII → Dedup → HostFilter → Normalize
+             → Decontaminate → Parquet + report
+    v2:      WARC files → ReadWarc → Prefilter → (spread) → Decode → Extract → LanguageId → Dedup
+             → QualityRules → HarmfulFilter → AnonymizePII → Classify → TopK → Normalize
+             → Decontaminate → Parquet + report
+    medical: WARC files → ReadWarc → Prefilter → (spread) → Decode → Extract → LanguageId → Dedup
+             → QualityRules → HarmfulFilter → AnonymizePII → Classify → Subset_medical → Normalize
+             → Decontaminate → Parquet + report
 
-The recipe's ``stages`` tuple fixes the order between ReadWarc and the writers; each name maps to
-a stage builder in :data:`STAGES`. Every stage returns kept/rejected/errors; rejects and errors of
-all stages are written, and every exit is counted for the report.
+The Prefilter reads the raw bytes (only the page's head is decoded: :mod:`transforms.prefilter_head`);
+``(spread)`` redistributes the ~5% of pages it keeps (:data:`SPREAD_AFTER`). The recipe's
+``stages`` tuple fixes the order between ReadWarc and the writers; each name maps to a stage
+builder in :data:`STAGES`. Every stage returns kept/rejected/errors; rejects and errors of all
+stages are written, and every exit is counted for the report.
 """
 from __future__ import annotations
 
