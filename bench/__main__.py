@@ -1,5 +1,5 @@
-"""``python -m bench all [--size-mb 200] [--skip w3 ...]`` — the side-by-side harness (issue 8);
-``python -m bench spine [--size-mb 100]`` — per-stage rates of our spine (spine issue §4);
+"""``python -m bench all [--size-mb 200] [--skip w3 ...]`` — the side-by-side harness (ours against peers);
+``python -m bench spine [--size-mb 100]`` — per-stage rates of our spine (:mod:`bench.spine`);
 ``python -m bench cost [results.json ...]`` — the paper-scale cost model (several: medians)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Paper-scale cost model (issue 8): measured per-stage costs × the Swallow v1 stage counts.
+"""Paper-scale cost model: measured per-stage costs × the Swallow v1 stage counts.
 
 Counts (Okazaki et al., NLP2024): 63.35 B pages read; the rapid prefilter passes ~5% of them
 (App. A) to extraction; 2.69 B pages are Japanese after LID; 646 M pass the quality rules; 186 M
@@ -13,7 +13,7 @@ cost is measured on has ~37 KB per page. A full scan must inflate all of it; the
 ``(138 KB − sample bytes) / inflate rate`` per page (zlib inflate, MB/s of output per core,
 measured by ``bench/index_bench.py``).
 
-Two designs for the read (issue 8):
+Two designs for the read:
 - **full scan**: every WARC record of every page is inflated and parsed (ReadWarc);
 - **index-assisted** (``--index``, transforms/read_index.py): CC's columnar URL index is scanned
   (one row per page, pyarrow + ``select``) and only the selected pages are read by byte range

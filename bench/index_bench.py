@@ -1,4 +1,4 @@
-"""Index-assisted read vs full scan (issue 8): selection quality and CPU cost, side by side.
+"""Index-assisted read vs full scan: selection quality and CPU cost, side by side.
 
 1. Selection: CLD2 (pycld2) on every labelled HTML page of ``tests/data/warc`` as CC computes
    ``content_languages`` (the decoded HTML, ``isPlainText=False``, top-3 languages); a page is

@@ -1,4 +1,4 @@
-"""Cost of the prefilter modes against the floor: raw fastwarc iteration (issue 11).
+"""Cost of the prefilter modes against the floor: raw fastwarc iteration.
 
 On the labelled sample (``tests/data/warc``), replicated in memory, time per record:
 

@@ -1,4 +1,4 @@
-"""Spine benchmark (spine issue §4): records/s per core of each stage alone, side by side with raw
+"""Spine benchmark: records/s per core of each stage alone, side by side with raw
 fastwarc iteration (the floor) and the whole pipeline on FnApiRunner, plus the per-record cost of
 non-Japanese records through read + decode + prefilter.
 

@@ -1,4 +1,4 @@
-"""Progress and ETA: files done / total, records/s, ETA (issue 7 §4).
+"""Progress and ETA: files done / total, records/s, ETA.
 
 Two sources, one display:
 

@@ -1,4 +1,4 @@
-"""The run report: ``report.json`` and ``report.html`` (spine issue §2.10).
+"""The run report: ``report.json`` and ``report.html``, with the stage funnel of Swallow's Fig. 1.
 
 Built from the outcome counts the pipeline itself wrote (``_stats/``), so it is the same on every
 runner, and checked three ways:

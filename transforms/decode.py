@@ -1,4 +1,4 @@
-"""Decode: raw HTML bytes → ``str``, with Japanese legacy charsets (Swallow spine issue §2.2).
+"""Decode: raw HTML bytes → ``str``, with Japanese legacy charsets.
 
 Order: byte-order mark → ISO-2022-JP escape sequences → the HTTP header charset → ``<meta charset>``
 → trial decoding UTF-8 → CP932 (Shift_JIS) → EUC-JP → ISO-2022-JP.

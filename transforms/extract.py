@@ -1,4 +1,4 @@
-"""Extract main text from HTML, with a hard per-document time limit (spine issue §2.4).
+"""Extract main text from HTML, with a hard per-document time limit.
 
 ``resiliparse`` (default, ~10× faster) or ``trafilatura`` (Swallow's choice:
 ``extract(html, include_comments=False, include_tables=False)``).

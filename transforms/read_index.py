@@ -1,9 +1,10 @@
 """ReadWarcIndexed: Common Crawl's columnar URL index → only the selected WARC records, by byte range.
 
 Why: a full scan inflates every gzip member of every WARC file (~138 KB per CC page, ~400 MB/s
-per core), which alone costs more than the whole build's budget (issue 8). Common Crawl publishes
-a Parquet index of every capture (``s3://commoncrawl/cc-index/table/cc-main/warc/crawl=CC-MAIN-
-YYYY-WW/subset=warc/*.parquet``; schema: https://github.com/commoncrawl/cc-index-table, file
+per core) only to drop ~95% of the pages (``bench/cost_model.py`` prices a full scan against this
+reader at Swallow's scale). Common Crawl publishes a Parquet index of every capture
+(``s3://commoncrawl/cc-index/table/cc-main/warc/crawl=CC-MAIN-YYYY-WW/subset=warc/*.parquet``;
+schema: https://github.com/commoncrawl/cc-index-table, file
 ``src/main/resources/schema/cc-index-schema-flat.json``) with, per capture, ``url``,
 ``url_host_name``, ``fetch_status``, ``content_mime_type`` (the HTTP header's),
 ``content_mime_detected`` (Apache Tika's detection), ``content_charset``, ``content_languages``

@@ -1,4 +1,4 @@
-"""WriteParquet: kept documents, rejects and errors as sharded Parquet (spine issue §2.9).
+"""WriteParquet: kept documents, rejects and errors as sharded Parquet.
 
 ``out/documents/`` opens with ``datasets.load_dataset("parquet", data_files=...)`` and pyarrow;
 ``out/rejects/`` carries ``stage`` + ``reason`` (``--rejects none|ids|full``: ids keeps the

