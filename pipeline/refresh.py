@@ -1,4 +1,4 @@
-"""Scheduled, resumable corpus refresh: ``python -m pipeline refresh`` (issue 7 §3).
+"""Scheduled, resumable corpus refresh: ``python -m pipeline refresh`` (``runbooks/refresh.md``).
 
     python -m pipeline refresh --input 'gs://commoncrawl/crawl-data/CC-MAIN-2024-10/segments/*/warc/*.warc.gz' \\
         --output gs://bucket/swallow --snapshot CC-MAIN-2024-10 --batch_files 1000 [run options] [Beam options]

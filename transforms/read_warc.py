@@ -1,4 +1,4 @@
-"""ReadWarc: WARC files on any filesystem → one record per HTML ``response`` (spine issue §2.1).
+"""ReadWarc: WARC files on any filesystem → one record per HTML ``response``.
 
 Counting rules (the run report's invariant starts here): every WARC ``response`` record read is
 one *record*; it leaves this stage as kept (HTML), rejected (``not_html_v1``, ``http_status_v1``)
