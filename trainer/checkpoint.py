@@ -3,7 +3,11 @@
 ``folder/step-N/`` holds one DCP snapshot: sharded model and optimizer
 state (resharded on load, so the world size may change), the LR schedule,
 the loader position, the step and the RNG states.  DCP writes ``.metadata``
-last, so a directory without it is an interrupted save and is ignored.
+last, and rank 0 then writes ``swallow_checkpoint.json`` (the hash of every
+file and the model architecture, ``trainer/integrity.py``): a directory
+without it is an interrupted save (or not ours) and is not resumed from; a
+directory whose files or architecture differ is refused before DCP
+unpickles any of it.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import os
 import random
 import re
 import shutil
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +24,8 @@ import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 from torch.distributed.checkpoint.stateful import Stateful
+
+from trainer.integrity import CHECKPOINT_MANIFEST, verify_checkpoint, write_checkpoint_manifest
 
 STEP_RE = re.compile(r"^step-(\d+)$")
 
@@ -96,19 +103,28 @@ def step_dirs(folder: str) -> dict[int, str]:
         m = STEP_RE.match(name)
         path = os.path.join(folder, name)
         if m and os.path.exists(os.path.join(path, ".metadata")):
+            if not os.path.exists(os.path.join(path, CHECKPOINT_MANIFEST)):
+                print(f"checkpoint {path}: no {CHECKPOINT_MANIFEST} (an interrupted save, or not written "
+                      f"by this trainer): skipped", file=sys.stderr)
+                continue
             out[int(m.group(1))] = path
     return out
 
 
 class Checkpointer:
-    def __init__(self, folder: str, keep_last: int, states: dict[str, Stateful]) -> None:
+    def __init__(self, folder: str, keep_last: int, states: dict[str, Stateful],
+                 arch: dict | None = None) -> None:
         self.folder = folder
         self.keep_last = keep_last
         self.states = states
+        self.arch = arch or {}  # the model's architecture (integrity.architecture)
 
     def save(self, step: int) -> str:
         path = os.path.join(self.folder, f"step-{step}")
         dcp.save(dict(self.states), checkpoint_id=path)
+        dist.barrier()
+        if dist.get_rank() == 0:
+            write_checkpoint_manifest(path, self.arch)
         dist.barrier()
         if dist.get_rank() == 0 and self.keep_last > 0:
             for old in sorted(step_dirs(self.folder))[: -self.keep_last]:
@@ -126,5 +142,6 @@ class Checkpointer:
         step = step if step > 0 else max(found)
         if step not in found:
             raise FileNotFoundError(f"no checkpoint step-{step} in {self.folder}")
+        verify_checkpoint(found[step], self.arch)  # before DCP unpickles anything
         dcp.load(self.states, checkpoint_id=found[step])
         return step

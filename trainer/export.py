@@ -37,6 +37,9 @@ def load_model_state(folder: str, step: int = -1) -> tuple[dict[str, torch.Tenso
     if conf.tie_word_embeddings:
         sd.pop("lm_head.weight", None)
     state = {"model_optim": {"model": sd}}
+    from trainer.integrity import architecture, verify_checkpoint
+
+    verify_checkpoint(found[step], architecture(conf))  # before DCP unpickles anything
     dcp.load(state, checkpoint_id=found[step], no_dist=True)
     return state["model_optim"]["model"], conf, step
 

@@ -100,18 +100,11 @@ class IndexedDataset:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        with open(prefix + ".idx", "rb") as fh:
-            magic = fh.read(9)
-            if magic != MAGIC:
-                raise ValueError(f"{prefix}.idx: bad magic {magic!r}")
-            (version,) = struct.unpack("<Q", fh.read(8))
-            if version != VERSION:
-                raise ValueError(f"{prefix}.idx: unsupported version {version}")
-            (code,) = struct.unpack("<B", fh.read(1))
-            (n_seq,) = struct.unpack("<Q", fh.read(8))
-            (n_doc,) = struct.unpack("<Q", fh.read(8))
-            offset = fh.tell()
-        self.dtype = np.dtype(CODE_DTYPES[code])
+        from trainer.integrity import read_index_header
+
+        # magic, version, a known dtype and a size matching the counts, else a ShardError naming it
+        self.dtype, n_seq, n_doc = read_index_header(prefix + ".idx")
+        offset = 34
         idx = np.memmap(prefix + ".idx", mode="r", dtype=np.uint8)
         self.sequence_lengths = np.frombuffer(idx, dtype="<i4", count=n_seq, offset=offset)
         offset += 4 * n_seq

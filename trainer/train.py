@@ -29,6 +29,7 @@ from trainer import config as config_lib
 from trainer import hf_export
 from trainer import model as model_lib
 from trainer.checkpoint import RNG, Checkpointer, ModelOptim, Plain, TrainState
+from trainer.integrity import architecture, check_shards
 from trainer.config import JobConfig, OptimizerConfig
 from trainer.data import PackedLoader
 from trainer.parallelize import build_mesh, device_and_backend, parallelize
@@ -161,6 +162,9 @@ def train(cfg: JobConfig) -> list[float]:
 
     optimizer = build_optimizer(model, cfg.optimizer)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optimizer, cfg.train.steps))
+    # Shards checked against the manifest and the model's vocabulary before any step.
+    with open(os.path.join(cfg.data.path, "manifest.json")) as fh:
+        check_shards(cfg.data.path, json.load(fh), conf.vocab_size)
     # Every mesh dim is data parallel, so the data rank is the global rank.
     loader = PackedLoader(
         cfg.data.path, cfg.data.seq_len, cfg.train.global_batch, cfg.train.micro_batch, rank, world, cfg.data.seed
@@ -176,6 +180,7 @@ def train(cfg: JobConfig) -> list[float]:
             "train_state": train_state,
             "rng": RNG(),
         },
+        arch=architecture(conf),
     )
     start = ckpt.load(cfg.checkpoint.load_step) if cfg.checkpoint.folder else 0
     assert start == train_state.step
