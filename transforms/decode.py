@@ -68,9 +68,18 @@ def normalise_charset(name: str | None) -> str | None:
     name = name.strip().strip("\"'").lower()
     name = _ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name.replace("-", "_")
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    # Python codecs that are not a page's character encoding: transforms (base64, rot13, zlib),
+    # escape and label codecs, and 'undefined' (raises on every byte). WHATWG Encoding lists none.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_ENCODINGS:
+        return None
+    return info.name.replace("-", "_")
+
+
+_NOT_PAGE_ENCODINGS = frozenset({"undefined", "unicode-escape", "raw-unicode-escape", "idna", "punycode",
+                                 "unicode-internal", "mbcs", "oem", "charmap"})
 
 
 def meta_charset(raw: bytes, scan: int = 4096) -> str | None:

@@ -65,3 +65,17 @@ def test_invalid_utf8_with_a_stray_byte_still_decodes():
     raw = page("utf-8")[:60] + b"\xff" + page("utf-8")[60:]
     text, codec = decode_html(raw, "utf-8")
     assert "日本語" in text or codec == "latin_1"
+
+
+# (declared charset of a valid UTF-8 Japanese page): codecs that are no page encoding are ignored
+NOT_PAGE_ENCODINGS = ["unicode_escape", "undefined", "raw_unicode_escape", "base64", "rot13", "idna", "zlib"]
+
+
+@pytest.mark.parametrize("declared", NOT_PAGE_ENCODINGS)
+def test_codec_names_that_are_no_page_encoding_are_ignored(declared):
+    from transforms.prefilter_head import RawHead  # noqa: F401  (the prefilter's head uses the same lookup)
+
+    page = f'<html><head><meta charset="{declared}"><title>日本語のページ</title></head><body>本文です。</body></html>'
+    assert normalise_charset(declared) is None
+    text, codec = decode_html(page.encode("utf-8"), declared)
+    assert "日本語のページ" in text and codec.replace("-", "_") == "utf_8"
