@@ -45,5 +45,14 @@ def check_output(output: str, overwrite: bool = False) -> list[str]:
                          f"give --overwrite to replace them, or another directory")
     if found:
         out = output.rstrip("/")
-        FileSystems.delete([f"{out}/{name}" for name in found])
+        if "://" not in out:
+            FileSystems.delete([f"{out}/{name}" for name in found])
+        else:  # object stores have no directories: delete the objects under each name
+            paths = []
+            for name in found:
+                if FileSystems.exists(f"{out}/{name}"):
+                    paths.append(f"{out}/{name}")
+                paths += [m.path for m in FileSystems.match([f"{out}/{name}/**"])[0].metadata_list]
+            if paths:
+                FileSystems.delete(paths)
     return found
