@@ -133,8 +133,13 @@ class PrefilterConfig:
             raise ValueError("min_kana must be >= 1")
         if not 0.0 <= self.min_kana_share <= 1.0:
             raise ValueError("min_kana_share must be in [0, 1]")
-        if self.title_lid_needs_cjk is None:  # frozen: resolve the per-mode default once
-            object.__setattr__(self, "title_lid_needs_cjk", self.mode == "both")
+
+    @property
+    def lid_needs_cjk(self) -> bool:
+        """``title_lid_needs_cjk`` resolved: ``None`` means on for ``both``, off otherwise. Resolved
+        when read, never written into the frozen field, so ``dataclasses.replace(cfg, mode=...)``
+        gets the new mode's default."""
+        return self.mode == "both" if self.title_lid_needs_cjk is None else self.title_lid_needs_cjk
 
 
 def kana_ok(kana: int | None, cjk: int | None, cfg: PrefilterConfig) -> bool | None:
@@ -176,7 +181,7 @@ class PrefilterRule:
         skipped for a title without CJK or full-width characters when ``skip_latin`` (default:
         ``title_lid_needs_cjk``)."""
         seen = title[: self.cfg.max_title_chars]
-        skip = self.cfg.title_lid_needs_cjk if skip_latin is None else skip_latin
+        skip = self.cfg.lid_needs_cjk if skip_latin is None else skip_latin
         if not seen or (skip and not has_lid_script(seen)):
             return False
         return self.lid.predict(seen)[0] == "ja"
@@ -203,7 +208,7 @@ class PrefilterRule:
                 # evidence keeps Swallow's own (unskipped) verdict for the per-mode P/R
                 title_ja = self.title_is_ja(title, skip_latin=False if cfg.evidence else None)
         title_decides = title_ja
-        if title_ja and cfg.evidence and cfg.title_lid_needs_cjk:
+        if title_ja and cfg.evidence and cfg.lid_needs_cjk:
             title_decides = has_lid_script(title[: cfg.max_title_chars])
         passes = decide(cfg.mode, lang_attr, title_decides, kana_pass)
         record = dict(record)

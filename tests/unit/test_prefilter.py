@@ -109,7 +109,7 @@ def test_title_lid_skip_defaults_per_mode(mode, evidence, calls, title_ja, passe
     lid = LatinJaLid()
     r = PrefilterRule(PrefilterConfig(mode=mode, evidence=evidence), lid=lid)
     r.setup()
-    assert r.cfg.title_lid_needs_cjk is (mode == "both")
+    assert r.cfg.lid_needs_cjk is (mode == "both")
     out, reason = r(rec("<html><head><title>PHOTOGRAHY</title></head><body>photos</body></html>"))
     assert lid.calls == calls and out["prefilter_title_ja"] is title_ja
     assert (reason is None) is passes
@@ -468,3 +468,17 @@ def test_has_utf8_kana(text, has):
     b = text.encode("utf-8")
     assert _pf.has_utf8_kana(b) == has == any(is_kana(c) for c in text)
     assert _pf.has_utf8_kana(b, probes=1) == has
+
+
+def test_per_mode_default_survives_replace():
+    """The per-mode default is resolved when read: a config derived with ``replace`` (as recipe v2
+    and ``--prefilter both`` derive theirs) gets the new mode's default."""
+    import dataclasses
+
+    from pipeline import recipes
+    from transforms.prefilter import PrefilterConfig
+
+    assert dataclasses.replace(PrefilterConfig(), mode="both").lid_needs_cjk is True
+    assert dataclasses.replace(PrefilterConfig(mode="both"), mode="swallow").lid_needs_cjk is False
+    assert PrefilterConfig(mode="both", title_lid_needs_cjk=False).lid_needs_cjk is False
+    assert recipes.get("v2").prefilter.lid_needs_cjk and not recipes.get("v1").prefilter.lid_needs_cjk
