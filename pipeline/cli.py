@@ -55,35 +55,29 @@ def local_defaults(argv: list[str]) -> list[str]:
 
 
 def config_from(opts: SwallowOptions):
-    import dataclasses
-
+    """The recipe with the ``--config`` file's overrides, then the flags' (one
+    :func:`recipes.override`, so a flag's value is checked like a config file's)."""
     cfg = recipes.load(opts.recipe, opts.config)
+    changes: dict[str, dict] = {}
     if opts.prefilter:
-        cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, mode=opts.prefilter))
+        changes.setdefault("prefilter", {})["mode"] = opts.prefilter
     if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence
-        cfg = dataclasses.replace(cfg, prefilter=dataclasses.replace(cfg.prefilter, evidence=True))
+        changes.setdefault("prefilter", {})["evidence"] = True
     if opts.subset_labels:  # an evaluation run: one evidence row per page the subset stage sees
         if "subset" not in cfg.stages:
             raise SystemExit(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
-        cfg = dataclasses.replace(cfg, subset=dataclasses.replace(cfg.subset, evidence=True))
+        changes["subset"] = {"evidence": True}
     if opts.evals_index:  # decontaminate against the evaluation suites (else the stage is skipped)
         if "decontaminate" not in cfg.stages:
             raise SystemExit(f"--evals_index: recipe {cfg.name!r} has no decontaminate stage")
-        cfg = dataclasses.replace(cfg, decontaminate=dataclasses.replace(cfg.decontaminate, index=opts.evals_index))
+        changes["decontaminate"] = {"index": opts.evals_index}
     if opts.index_languages:
-        langs = tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())
-        cfg = dataclasses.replace(cfg, index=dataclasses.replace(cfg.index, languages=langs))
-    if opts.extractor or opts.extract_timeout is not None:
-        changes = {}
-        if opts.extractor:
-            changes["extractor"] = opts.extractor
-        if opts.extract_timeout is not None:
-            changes["timeout_s"] = opts.extract_timeout
-        cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, **changes))
-    from pipeline.config_check import validate
-
-    validate(cfg)  # after the flags too: --extract_timeout 0 is refused like a config file's 0
-    return cfg
+        changes["index"] = {"languages": tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())}
+    if opts.extractor:
+        changes.setdefault("extract", {})["extractor"] = opts.extractor
+    if opts.extract_timeout is not None:
+        changes.setdefault("extract", {})["timeout_s"] = opts.extract_timeout
+    return recipes.override(cfg, changes)
 
 
 def _is_local(argv: list[str]) -> bool:

@@ -20,6 +20,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from pipeline.stage_names import STAGE_NAMES
+from transforms.config_fields import ConfigError, FieldError, refuse
 from transforms.decode import DecodeConfig
 from transforms.decontaminate import DecontaminateConfig
 from transforms.dedup import DedupConfig
@@ -60,11 +62,9 @@ class PipelineConfig:
     decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)  # index: --evals_index
 
     def __post_init__(self):
-        from pipeline.dag import STAGES
-
-        unknown = [s for s in self.stages if s not in STAGES]
+        unknown = [s for s in self.stages if s not in STAGE_NAMES]
         if unknown:
-            raise ValueError(f"unknown stage(s) {unknown}; known: {sorted(STAGES)}")
+            refuse(self, "stages", f"unknown stage(s) {unknown}; known: {sorted(STAGE_NAMES)}")
 
 
 def v1() -> PipelineConfig:
@@ -140,9 +140,10 @@ def get(name: str) -> PipelineConfig:
 
 def override(cfg, changes: dict, path: str = ""):
     """A copy of the (nested, frozen) dataclass ``cfg`` with ``changes`` applied recursively.
-    Unknown keys and values of the wrong type are an error naming the field (a typo or a
-    quoted number must not silently keep the default or turn every page into an error)."""
-    from pipeline.config_check import ConfigError, check_type
+    Unknown keys, values of the wrong type and values each config's ``__post_init__`` refuses
+    are an error naming the field (a typo or a quoted number must not silently keep the default
+    or turn every page into an error)."""
+    from pipeline.config_check import check_type
 
     if not isinstance(changes, dict):
         raise ConfigError(f"config {path.rstrip('.') or 'file'}: must be a JSON object, got {changes!r}")
@@ -162,13 +163,14 @@ def override(cfg, changes: dict, path: str = ""):
             if isinstance(current, tuple):
                 value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
             updates[key] = value
-    return dataclasses.replace(cfg, **updates)
+    try:
+        return dataclasses.replace(cfg, **updates)
+    except FieldError as e:  # raised by cfg's own __post_init__: give the field its full path
+        raise e.under(path) from None
 
 
 def load(name: str, config_file: str | None = None) -> PipelineConfig:
-    """The recipe ``name`` with ``config_file``'s overrides, validated (:mod:`pipeline.config_check`)."""
-    from pipeline.config_check import ConfigError, validate
-
+    """The recipe ``name`` with ``config_file``'s overrides (each config validates its values)."""
     cfg = get(name)
     if config_file:
         from apache_beam.io.filesystems import FileSystems
@@ -180,7 +182,6 @@ def load(name: str, config_file: str | None = None) -> PipelineConfig:
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ConfigError(f"--config {config_file}: not valid JSON ({e})") from None
         cfg = override(cfg, changes)
-    validate(cfg)
     return cfg
 
 

@@ -20,6 +20,7 @@ from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
 from classifiers.ft import Scorer
+from transforms.config_fields import check
 from transforms.stage import ERRORS, KEPT, REJECTED, RuleStage, StageCounters, error_record
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class ClassifyConfig:
     models: tuple[tuple[str, str, str], ...] = (WIKI, EDU)
     batch_size: int = 64
     max_chars: int | None = None
+
+    def __post_init__(self):
+        check(self, at_least_one=("batch_size",))
 
 
 class ScoreDoFn(beam.DoFn):

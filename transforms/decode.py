@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transforms.config_fields import check
 from transforms.records import RecordError
 
 # Matched on the ASCII-lower-cased head (bytes.lower touches only A-Z, offsets unchanged), so
@@ -56,6 +57,10 @@ class DecodeConfig:
     max_replacement_frac: float = 0.01
     binary_scan_bytes: int = 4096
     max_control_frac: float = 0.01
+
+    def __post_init__(self):
+        check(self, at_least_one=("meta_scan_bytes", "binary_scan_bytes"),
+              unit_interval=("max_replacement_frac", "max_control_frac"))
 
 
 @lru_cache(maxsize=1024)

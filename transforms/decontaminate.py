@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from transforms.config_fields import check, refuse
 from transforms.evals import ITEM, PASSAGE, EvalsIndex, load, ngram_hashes, normalize
 
 STAGE = "decontaminate"
@@ -43,8 +44,9 @@ class DecontaminateConfig:
     drop_passage_matches: bool = False
 
     def __post_init__(self):
-        if not 0.0 < self.min_fraction <= 1.0:
-            raise ValueError(f"min_fraction {self.min_fraction}: need 0 < min_fraction <= 1")
+        check(self, unit_interval=("min_fraction",))
+        if self.min_fraction == 0:  # every page would match every item
+            refuse(self, "min_fraction", "must be above 0, got 0")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms import components as cc
+from transforms.config_fields import check
 from transforms.minhash import MinHashParams, exact_hash, jaccard, shingles
 from transforms.stage import (
     ERRORS, KEPT, NAMESPACE, REJECTED, StageCounters, error_record, reject_record, where,
@@ -87,6 +88,10 @@ class DedupConfig:
     index_inputs: tuple[str, ...] = field(default_factory=tuple)
     index_output: str | None = None
     index_shards: int = 16
+
+    def __post_init__(self):
+        check(self, at_least_one=("ngram", "bands", "rows", "max_rounds", "index_shards"),
+              unit_interval=("verify_threshold",))
 
     @property
     def params(self) -> MinHashParams:

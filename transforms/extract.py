@@ -19,8 +19,12 @@ import threading
 import sys
 import time
 from dataclasses import dataclass
+from typing import Literal
 
+from transforms.config_fields import check
 from transforms.records import RecordError
+
+Extractor = Literal["resiliparse", "trafilatura"]
 
 
 @dataclass(frozen=True)
@@ -29,15 +33,12 @@ class ExtractConfig:
     (0 = run in-process without a limit, for benchmarks of the bare extractor only).
     ``max_html_chars``: larger decoded pages are an ``html_too_large`` error without parsing."""
 
-    extractor: str = "resiliparse"
+    extractor: Extractor = "resiliparse"
     timeout_s: float = 5.0
     max_html_chars: int = 4_000_000
 
     def __post_init__(self):
-        if self.extractor not in EXTRACTORS:
-            raise ValueError(f"extractor {self.extractor!r}: expected one of {sorted(EXTRACTORS)}")
-        if self.timeout_s < 0:
-            raise ValueError("timeout_s must be >= 0")
+        check(self, at_least_one=("max_html_chars",))
 
 
 def drop_blank_lines(text: str) -> str:

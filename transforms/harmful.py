@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transforms.config_fields import check
 from transforms.quality import _JA
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
@@ -32,6 +33,9 @@ class HarmfulConfig:
 
     max_ng_fraction: float = 0.05
     ngwords: str = DEFAULT_NGWORDS
+
+    def __post_init__(self):
+        check(self, unit_interval=("max_ng_fraction",))
 
 
 def load_words(path: str) -> list[str]:

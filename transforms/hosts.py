@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transforms.config_fields import check
 from transforms.harmful import DEFAULT_NGWORDS, automaton, fold, load_words
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ class HostsConfig:
     max_ng_char_ratio: float = 0.005
     patterns: tuple[str, ...] = ("*wikipedia.org", "*.5ch.net")
     report_top: int = 50
+
+    def __post_init__(self):
+        check(self, unit_interval=("max_dating_page_frac", "max_ng_char_ratio"))
 
 
 # --- lists -----------------------------------------------------------------------------------

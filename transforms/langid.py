@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from transforms.config_fields import check
+
 from classifiers.langid import LangId
 
 
@@ -27,6 +29,9 @@ class LangIdConfig:
     min_score: float = 0.5
     model_path: str | None = None
     max_chars: int | None = 2000
+
+    def __post_init__(self):
+        check(self, at_least_one=("max_chars",), unit_interval=("min_score",))
 
 
 class LangIdRule:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transforms.config_fields import check
 from transforms.quality import HIRAGANA, KANJI, KATAKANA
 
 DEFAULT_FOOTER_KEYWORDS = os.path.join(os.path.dirname(__file__), "data", "footer_keywords_ja.txt")
@@ -34,6 +35,9 @@ class NormalizeConfig:
     footer_window: int = 10
     footer_cover: float = 0.3
     footer_keywords: str = DEFAULT_FOOTER_KEYWORDS
+
+    def __post_init__(self):
+        check(self, at_least_one=("footer_window",), unit_interval=("footer_cover",))
 
 
 def _swap(text: str, fw: str, ja: str) -> str:

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from classifiers.langid import LangId
+from transforms.config_fields import check
 from transforms.kana import kana_passes
 from transforms.prefilter_head import RawHead, TextHead
 
@@ -55,7 +57,8 @@ def has_lid_script(title: str) -> bool:
 
 
 REASON = "prefilter_not_ja_v1"
-MODES = ("swallow", "kana", "both")
+Mode = Literal["swallow", "kana", "both"]
+MODES: tuple[str, ...] = get_args(Mode)
 EVIDENCE_FIELDS = ("prefilter_lang_attr", "prefilter_title_ja", "prefilter_kana", "prefilter_cjk")
 
 
@@ -116,7 +119,7 @@ class PrefilterConfig:
     on pages that the chosen mode would not need it for.
     """
 
-    mode: str = "swallow"
+    mode: Mode = "swallow"
     scan_chars: int = 65536
     head_bytes: int = 32768
     max_title_chars: int = 128
@@ -127,12 +130,8 @@ class PrefilterConfig:
     evidence: bool = False
 
     def __post_init__(self):
-        if self.mode not in MODES:
-            raise ValueError(f"prefilter mode {self.mode!r}: expected swallow, kana or both")
-        if self.min_kana < 1:
-            raise ValueError("min_kana must be >= 1")
-        if not 0.0 <= self.min_kana_share <= 1.0:
-            raise ValueError("min_kana_share must be in [0, 1]")
+        check(self, at_least_one=("scan_chars", "head_bytes", "max_title_chars", "kana_window", "min_kana"),
+              unit_interval=("min_kana_share",))
 
     @property
     def lid_needs_cjk(self) -> bool:

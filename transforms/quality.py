@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from transforms.config_fields import check, refuse
+
 HIRAGANA = "\u3041-\u3096"
 KATAKANA = "\u30a1-\u30fa"
 KANJI = "々〇〻\u3400-\u9fff\uf900-\ufaff"
@@ -36,6 +38,17 @@ class RepetitionConfig:
         (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10),
     )
 
+    def __post_init__(self):
+        check(self, unit_interval=("dup_line_frac", "dup_sentence_frac", "dup_line_chars_frac",
+                                   "dup_sentence_chars_frac"))
+        for name in ("top_ngram", "dup_ngram"):
+            for item in getattr(self, name):
+                if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], int)
+                        and not isinstance(item[0], bool) and item[0] >= 1
+                        and (item[1] is None or isinstance(item[1], (int, float))
+                             and not isinstance(item[1], bool) and 0 <= item[1] <= 1)):
+                    refuse(self, name, f"items must be [n >= 1, fraction in 0..1 or null], got {item!r}")
+
 
 @dataclass(frozen=True)
 class JapaneseConfig:
@@ -52,6 +65,11 @@ class JapaneseConfig:
     max_mean_sentence_len: float | None = 90
     max_sentence_len: int | None = 200
     max_ellipsis_sentence_frac: float | None = 0.2
+
+    def __post_init__(self):
+        check(self, unit_interval=("min_hiragana_frac", "max_katakana_frac", "min_ja_frac",
+                                   "max_ellipsis_sentence_frac"),
+              ordered=(("min_mean_sentence_len", "max_mean_sentence_len"),))
 
 
 @dataclass(frozen=True)

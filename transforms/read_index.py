@@ -30,6 +30,7 @@ from typing import Iterable, Iterator, Mapping
 
 import apache_beam as beam
 
+from transforms.config_fields import check, refuse
 from transforms.schema import absolute_location
 from transforms.read_warc import (
     SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
@@ -76,10 +77,9 @@ class IndexReadConfig:
     def __post_init__(self):
         bad = [x for x in self.languages if not (isinstance(x, str) and len(x) == 3 and x.isalpha())]
         if bad:
-            raise ValueError(f"IndexReadConfig.languages: {bad} are not ISO-639-3 codes (CC's "
-                             "content_languages uses three letters, e.g. 'jpn', 'eng')")
-        if self.batch_rows < 1:
-            raise ValueError("IndexReadConfig.batch_rows must be >= 1")
+            refuse(self, "languages", f"{bad} are not ISO-639-3 codes (CC's content_languages uses "
+                   "three letters, e.g. 'jpn', 'eng')")
+        check(self, at_least_one=("batch_rows",))
 
 
 # --- pure rules -------------------------------------------------------------------------------

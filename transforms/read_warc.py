@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import apache_beam as beam
 from apache_beam.io import fileio
 
+from transforms.config_fields import check
 from transforms.schema import absolute_location
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -51,6 +52,9 @@ class ReadConfig:
 
     max_record_bytes: int = 8 * 1024 * 1024
     only_2xx: bool = True
+
+    def __post_init__(self):
+        check(self, at_least_one=("max_record_bytes",))
 
 
 def record_hash(record_id: str) -> str:

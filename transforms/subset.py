@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
+from transforms.config_fields import check, refuse
 from transforms.records import RecordError
 from transforms.stage import ERRORS, KEPT, REJECTED, RuleStage
 
@@ -37,16 +38,16 @@ class SubsetConfig:
 
     def __post_init__(self):
         if not _NAME.match(self.name):
-            raise ValueError(f"subset name {self.name!r}: lower-case letters, digits and _ only")
+            refuse(self, "name", f"lower-case letters, digits and _ only, got {self.name!r}")
         if not isinstance(self.column, str) or not self.column:
-            raise ValueError("subset column must be a score column name")
-        if isinstance(self.min_score, bool) or not isinstance(self.min_score, (int, float)) \
-                or not math.isfinite(self.min_score):
-            raise ValueError(f"subset min_score must be a finite number, got {self.min_score!r}")
+            refuse(self, "column", f"must be a score column name, got {self.column!r}")
+        if isinstance(self.min_score, bool) or not isinstance(self.min_score, (int, float)):
+            refuse(self, "min_score", f"must be a number, got {self.min_score!r}")
         for floor in self.floors:
             if (len(floor) != 2 or not isinstance(floor[0], str) or isinstance(floor[1], bool)
-                    or not isinstance(floor[1], (int, float))):
-                raise ValueError(f"subset floors are (column, minimum) pairs, got {floor!r}")
+                    or not isinstance(floor[1], (int, float)) or not math.isfinite(floor[1])):
+                refuse(self, "floors", f"must be (column, minimum) pairs, got {floor!r}")
+        check(self, unit_interval=("min_score",))
 
     @property
     def reasons(self) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from transforms.config_fields import check, refuse
+
 STAGE = "topk"
 R_BELOW = "topk_below_threshold_v1"
 R_ABOVE = "topk_above_band_v1"
@@ -33,8 +35,9 @@ class TopKConfig:
     num_quantiles: int = 1001
 
     def __post_init__(self):
-        if not 0.0 <= self.top_from < self.top_to <= 1.0:
-            raise ValueError(f"need 0 <= top_from < top_to <= 1, got {self.top_from}, {self.top_to}")
+        check(self, at_least_one=("num_quantiles",), unit_interval=("top_from", "top_to"))
+        if not self.top_from < self.top_to:  # an empty band keeps nothing
+            refuse(self, "top_from", f"must be below top_to, got {self.top_from!r} >= {self.top_to!r}")
 
 
 def tiebreak(record: dict) -> str:

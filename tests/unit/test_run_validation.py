@@ -23,10 +23,10 @@ BAD_CONFIGS = [
     ({"quality": {"japanese": {"min_chars": -1}}}, "quality.japanese.min_chars: must be >= 0"),
     ({"read": {"max_record_bytes": -1}}, "read.max_record_bytes: must be an integer >= 1"),
     ({"read": {"max_record_bytes": 0}}, "read.max_record_bytes: must be an integer >= 1"),
-    ({"extract": {"timeout_s": -1}}, "timeout_s must be >= 0"),
+    ({"extract": {"timeout_s": -1}}, "extract.timeout_s: must be >= 0, got -1"),
     ({"langid": {"min_score": 1.5}}, "langid.min_score: must be between 0 and 1"),
     ({"harmful": {"max_ng_fraction": "0.05"}}, "harmful.max_ng_fraction: must be a number"),
-    ({"prefilter": {"mode": "all"}}, "prefilter mode 'all': expected swallow, kana or both"),
+    ({"prefilter": {"mode": "all"}}, "prefilter.mode: must be one of swallow, kana, both, got 'all'"),
     ({"dedup": 5}, "dedup: must be an object of fields"),
     ({"dedup": {"rowz": 5}}, "has no field 'rowz'"),
     ({"quality": {"japanese": {"min_mean_sentence_len": 100}}}, "min_mean_sentence_len (100) > "),
@@ -72,7 +72,7 @@ def _earlier_run(tmp_path):
 # (argv builder, words): command-line mistakes
 BAD_ARGS = [
     (_bad_json, "not valid JSON"),
-    (lambda t: ["--extract_timeout", "-1"], "timeout_s must be >= 0"),
+    (lambda t: ["--extract_timeout", "-1"], "extract.timeout_s: must be >= 0, got -1.0"),
     (_a_file, "is an existing file"),
     (_earlier_run, "holds another run's files (rejects, report.json); give --overwrite"),
     (lambda t: [SAMPLE_WARCS[1]], "unexpected argument"),
