@@ -163,11 +163,11 @@ def build_index(patterns: list[str], output: str, detect_languages: bool = False
     import pyarrow.parquet as pq
     from apache_beam.io.filesystems import FileSystems
 
-    from transforms.schema import absolute_location
+    from transforms.read_warc import match_inputs
 
     # Absolute warc_filename: the index works from any directory (CC's are relative to the bucket,
     # resolved with IndexReadConfig.warc_root; a local index has no such root).
-    paths = sorted({m.path for p in patterns for m in FileSystems.match([absolute_location(p)])[0].metadata_list})
+    paths = sorted(match_inputs(patterns)[0])
     if not paths:
         raise FileNotFoundError(f"input pattern(s) match no file: {', '.join(patterns)}")
     if detect_languages:

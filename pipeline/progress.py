@@ -399,14 +399,8 @@ class ProgressMonitor:
 
 
 def count_inputs(patterns: list[str]) -> int:
-    """Number of distinct files the input globs match (on the launcher; cheap listing)."""
-    from apache_beam.io.filesystems import FileSystems
+    """Number of distinct files the input globs match, named as the reader names them (on the
+    launcher; cheap listing; a pattern that cannot be listed counts nothing here)."""
+    from transforms.read_warc import match_inputs
 
-    paths = set()
-    for pattern in patterns:
-        try:
-            for m in FileSystems.match([pattern])[0].metadata_list:
-                paths.add(m.path)
-        except Exception:
-            continue
-    return len(paths)
+    return len(match_inputs(patterns, skip_unlistable=True)[0])

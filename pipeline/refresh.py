@@ -136,20 +136,13 @@ def snapshot_of(patterns: list[str]) -> str:
 
 
 def list_inputs(patterns: list[str]) -> list[tuple[str, int]]:
-    """(path, size) of every file the globs match, sorted, distinct (Beam filesystems)."""
-    from apache_beam.io.filesystems import FileSystems
+    """(path, size) of every file the globs match, sorted, distinct (Beam filesystems). Paths are
+    named as the run's warc_file column names them: the per-file counts are looked up by it."""
+    from transforms.read_warc import match_inputs
 
-    from transforms.read_warc import canonical_path
-    from transforms.schema import absolute_location
-
-    found: dict[str, int] = {}
-    for pattern in patterns:
-        # Absolute, as the run's warc_file column: the per-file counts are looked up by it.
-        res = FileSystems.match([absolute_location(pattern)])[0].metadata_list
-        if not res:
-            raise FileNotFoundError(f"input pattern matches no file: {pattern}")
-        for m in res:  # one name per file, as ReadWarc names it (links resolved)
-            found[canonical_path(m.path)] = int(m.size_in_bytes)
+    found, missing = match_inputs(patterns)
+    if missing:
+        raise FileNotFoundError(f"input pattern matches no file: {missing[0]}")
     return sorted(found.items())
 
 

@@ -33,7 +33,7 @@ import apache_beam as beam
 from transforms.config_fields import check, refuse
 from transforms.schema import absolute_location
 from transforms.read_warc import (
-    SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
+    HTML_TYPES, SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
     record_hash, routed,
 )
 from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record
@@ -49,7 +49,6 @@ SELECTED = "selected"
 READ_COLUMNS = ("url", "fetch_status", "content_mime_type", "content_mime_detected",
                 "content_languages", "warc_filename", "warc_record_offset", "warc_record_length")
 
-HTML_MIMES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ class IndexReadConfig:
 
     languages: tuple[str, ...] = ("jpn",)
     keep_unknown_language: bool = True
-    mime_types: tuple[str, ...] = HTML_MIMES
+    mime_types: tuple[str, ...] = HTML_TYPES
     only_2xx: bool = True
     warc_root: str = ""
     batch_rows: int = 65536

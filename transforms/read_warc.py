@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 STAGE = "read"
 SKIPPED = "skipped"
+#: The media types of HTML pages: the reader rejects other responses, the index reader selects
+#: these (``IndexReadConfig.mime_types``), the prefilter evaluation counts them as HTML.
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -405,16 +407,33 @@ class _ReadRecords(beam.DoFn):
                 yield routed(self.counters, outcome, payload)
 
 
-def check_inputs(patterns: list[str]) -> list[str]:
-    """Fail fast (at construction) if any pattern matches nothing: no silent empty run."""
+def match_inputs(patterns: list[str], limit: int | None = None,
+                 skip_unlistable: bool = False) -> tuple[dict[str, int], list[str]]:
+    """Input globs listed on the launcher (Beam filesystems): ``({file: size in bytes}, patterns
+    that match nothing)``, one name per file as :class:`ReadWarc` reads it (absolute, links
+    resolved: :func:`canonical_path`), in match order. ``limit``: list at most this many files per
+    pattern (enough to know it matches). A pattern that cannot be listed (unknown scheme, no
+    credentials, bad bucket) is a :class:`FileNotFoundError` naming it, or skipped with
+    ``skip_unlistable``."""
+    found: dict[str, int] = {}
     missing = []
     for pattern in patterns:
         try:
-            result = FileSystems.match([pattern], limits=[1])[0]
-            if not result.metadata_list:
-                missing.append(pattern)
-        except Exception as e:  # unknown scheme, no credentials, bad bucket
+            result = FileSystems.match([absolute_location(pattern)], limits=None if limit is None else [limit])[0]
+        except Exception as e:
+            if skip_unlistable:
+                continue
             raise FileNotFoundError(f"cannot list input {pattern!r}: {e}") from None
+        if not result.metadata_list:
+            missing.append(pattern)
+        for m in result.metadata_list:
+            found[canonical_path(m.path)] = int(m.size_in_bytes)
+    return found, missing
+
+
+def check_inputs(patterns: list[str]) -> list[str]:
+    """Fail fast (at construction) if any pattern matches nothing: no silent empty run."""
+    _, missing = match_inputs(patterns, limit=1)
     if missing:
         raise FileNotFoundError(f"input pattern(s) match no file: {', '.join(missing)}")
     return patterns

@@ -1,12 +1,13 @@
 """ReadWarc on real crawler output and on bad input: never a crash, never a silently lost record."""
 import gzip
+import os
 from collections import Counter
 
 import pytest
 
 from tests.conftest import DATA, SAMPLE_WARCS
 from tests.warcgen import gz_members, response, warcinfo
-from transforms.read_warc import ReadConfig, check_inputs, host_of, iter_warc, record_hash
+from transforms.read_warc import ReadConfig, check_inputs, host_of, iter_warc, match_inputs, record_hash
 
 REAL = DATA / "warc_real"
 
@@ -298,3 +299,12 @@ def test_codings_are_undone_only_for_pages(tmp_path):
     assert got["http://a.jp/img"][0] == "rejected" and got["http://a.jp/img"][1]["reason"] == "not_html_v1"
     assert got["http://a.jp/404"][0] == "rejected" and got["http://a.jp/404"][1]["reason"] == "http_status_v1"
     assert got["http://a.jp/untyped"][0] == "kept" and got["http://a.jp/untyped"][1]["html"] == _PAGE
+
+
+def test_match_inputs_names_each_file_once_as_the_reader_does(tmp_path):
+    (tmp_path / "a.warc.gz").write_bytes(b"x" * 3)
+    (tmp_path / "link.warc.gz").symlink_to(tmp_path / "a.warc.gz")
+    found, missing = match_inputs([str(tmp_path / "*.warc.gz"), str(tmp_path / "a.warc.gz"),
+                                   str(tmp_path / "none-*.warc.gz")])
+    assert found == {os.path.realpath(tmp_path / "a.warc.gz"): 3}
+    assert missing == [str(tmp_path / "none-*.warc.gz")]
