@@ -43,9 +43,9 @@ def model_path(name: str) -> str:
     return os.path.join(MODELS_DIR, name)
 
 
-@lru_cache(maxsize=8)
-def load_model(path: str):
-    """One fastText model per process and path (shared by all threads of a worker)."""
+def load_fasttext(path: str):
+    """``fasttext.load_model`` without the deprecation banner it prints to stderr on every load
+    (through ``fasttext.FastText.eprint``, which not every fastText build has)."""
     import fasttext
 
     try:
@@ -53,6 +53,12 @@ def load_model(path: str):
     except AttributeError:
         pass
     return fasttext.load_model(path)
+
+
+@lru_cache(maxsize=8)
+def load_model(path: str):
+    """One fastText model per process and path (shared by all threads of a worker)."""
+    return load_fasttext(path)
 
 
 def meta_for(path: str) -> dict:

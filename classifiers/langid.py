@@ -25,13 +25,9 @@ def default_model_path() -> str:
 
 @lru_cache(maxsize=4)
 def _load(path: str):
-    import fasttext
+    from classifiers.ft import load_fasttext
 
-    try:  # silence the deprecation banner of load_model
-        fasttext.FastText.eprint = lambda *a, **k: None
-    except AttributeError:
-        pass
-    return fasttext.load_model(path)
+    return load_fasttext(path)
 
 
 class LangId:

@@ -38,18 +38,18 @@ def sample_columns(output: str, max_rows: int = MAX_ROWS, max_files: int = MAX_F
     """``({column: [values]}, rows in documents/, rows sampled)`` for the plotted columns."""
     import pyarrow.parquet as pq
 
-    match = FileSystems.match([f"{output.rstrip('/')}/documents/part*.parquet"])[0].metadata_list
+    from pipeline.report import parquet_rows  # (report imports this module)
+
+    prefix = f"{output.rstrip('/')}/documents/part"
+    match = FileSystems.match([f"{prefix}*.parquet"])[0].metadata_list
     paths = sorted(m.path for m in match)
     values: dict[str, list] = {}
-    total = sampled = 0
-    chosen = set(spread(paths, max_files))
+    total, sampled = parquet_rows(prefix) or 0, 0
+    chosen = spread(paths, max_files)
     per_file = math.ceil(max_rows / max(len(chosen), 1))
-    for path in paths:
+    for path in chosen:
         with FileSystems.open(path) as fh:
             pf = pq.ParquetFile(fh)
-            total += pf.metadata.num_rows
-            if path not in chosen:
-                continue
             cols = [f.name for f in pf.schema_arrow if plotted(f.name, f.type)]
             if not cols:
                 continue
