@@ -1,7 +1,12 @@
 """CLI options as a Beam ``PipelineOptions`` subclass: the rest of argv goes to Beam unchanged."""
 from __future__ import annotations
 
+from typing import get_args
+
 from apache_beam.options.pipeline_options import PipelineOptions
+
+from transforms.extract import Extractor
+from transforms.prefilter import Mode
 
 
 class SwallowOptions(PipelineOptions):
@@ -16,9 +21,9 @@ class SwallowOptions(PipelineOptions):
                                  '{"quality": {"japanese": {"min_chars": 300}}}')
         parser.add_argument("--rejects", default="ids", choices=["none", "ids", "full"],
                             help="what to store of rejected documents (HTML is never stored)")
-        parser.add_argument("--prefilter", default=None, choices=["swallow", "kana", "both"],
+        parser.add_argument("--prefilter", default=None, choices=list(get_args(Mode)),
                             help="rapid prefilter mode (default: the recipe's)")
-        parser.add_argument("--extractor", default=None, choices=["resiliparse", "trafilatura"],
+        parser.add_argument("--extractor", default=None, choices=list(get_args(Extractor)),
                             help="main-text extractor (default: the recipe's)")
         parser.add_argument("--extract_timeout", type=float, default=None,
                             help="hard per-document extraction time limit in seconds")
