@@ -47,7 +47,7 @@ class SubsetConfig:
             if (len(floor) != 2 or not isinstance(floor[0], str) or isinstance(floor[1], bool)
                     or not isinstance(floor[1], (int, float)) or not math.isfinite(floor[1])):
                 refuse(self, "floors", f"must be (column, minimum) pairs, got {floor!r}")
-        check(self, unit_interval=("min_score",))
+        check(self)  # finite, >= 0; not [0, 1]: a subset may select on edu_score (0-3)
 
     @property
     def reasons(self) -> tuple[str, ...]:

@@ -110,3 +110,12 @@ def test_roc_auc_matches_sklearn():
         g = [rng.randint(0, 1) for _ in range(40)] + [0, 1]
         s = [round(rng.random(), 1) for _ in range(42)]
         assert roc_auc(g, s) == pytest.approx(roc_auc_score(g, s))
+
+
+def test_a_subset_may_select_on_any_score_scale():
+    """Generic: an educational-value subset selects on edu_score (0–3), not only on probabilities."""
+    cfg = SubsetConfig(name="edu_high", column="edu_score", min_score=2.5)
+    assert decide({"edu_score": 2.7}, cfg) is None
+    assert decide({"edu_score": 2.0}, cfg) == "edu_high_below_threshold_v1"
+    with pytest.raises(ValueError):
+        SubsetConfig(min_score=-0.1)
