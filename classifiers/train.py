@@ -26,7 +26,7 @@ import sys
 import tempfile
 
 from classifiers.evaluate import binary_metrics, edu_metrics
-from classifiers.ft import DEFAULT_MAX_CHARS, features, score_from
+from classifiers.ft import DEFAULT_MAX_CHARS, features, load_fasttext, score_from
 
 
 
@@ -84,8 +84,6 @@ def fit(train: list[tuple[str, object]], args) -> object:
     makes the result a function of the arguments only (seed, one thread)."""
     import multiprocessing as mp
 
-    import fasttext
-
     rng = random.Random(args.seed)
     rows = list(train)
     rng.shuffle(rows)
@@ -104,11 +102,7 @@ def fit(train: list[tuple[str, object]], args) -> object:
         proc.join()
         if proc.exitcode != 0 or not os.path.exists(out):
             raise RuntimeError(f"fastText training failed (exit code {proc.exitcode}); arguments {kwargs}")
-        try:
-            fasttext.FastText.eprint = lambda *a, **k: None
-        except AttributeError:
-            pass
-        return fasttext.load_model(out)
+        return load_fasttext(out)
     finally:
         for name in os.listdir(workdir):
             os.unlink(os.path.join(workdir, name))
