@@ -65,11 +65,11 @@ def config_from(opts: SwallowOptions):
         changes.setdefault("prefilter", {})["evidence"] = True
     if opts.subset_labels:  # an evaluation run: one evidence row per page the subset stage sees
         if "subset" not in cfg.stages:
-            raise SystemExit(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
+            raise UsageError(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
         changes["subset"] = {"evidence": True}
     if opts.evals_index:  # decontaminate against the evaluation suites (else the stage is skipped)
         if "decontaminate" not in cfg.stages:
-            raise SystemExit(f"--evals_index: recipe {cfg.name!r} has no decontaminate stage")
+            raise UsageError(f"--evals_index: recipe {cfg.name!r} has no decontaminate stage")
         changes["decontaminate"] = {"index": opts.evals_index}
     if opts.index_languages:
         changes["index"] = {"languages": tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())}
@@ -265,11 +265,6 @@ def main(argv: list[str] | None = None) -> int:
         r = run(rest)
     except (UsageError, FileNotFoundError) as e:
         print(f"python -m pipeline run: error: {e} (see python -m pipeline run --help)", file=sys.stderr)
-        return 2
-    except SystemExit as e:  # a one-line refusal from the config (e.g. --subset_labels on v1)
-        if not isinstance(e.code, str):
-            raise
-        print(f"python -m pipeline run: error: {e.code}", file=sys.stderr)
         return 2
     if r.get("dry_run"):
         print(dry_run_line(r))

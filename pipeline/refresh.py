@@ -460,10 +460,5 @@ def main(argv: list[str]) -> int:
     except (UsageError, FileNotFoundError, ValueError) as e:  # ValueError: config, StateError
         print(f"{parser.prog}: error: {str(e).splitlines()[0]} (see {parser.prog} --help)", file=sys.stderr)
         return 2
-    except SystemExit as e:  # a one-line refusal from the config (e.g. --subset_labels on v1)
-        if not isinstance(e.code, str):
-            raise
-        print(f"{parser.prog}: error: {e.code}", file=sys.stderr)
-        return 2
     print(json.dumps({k: v for k, v in summary.items() if k != "version_doc"}, indent=1, default=str))
     return 0 if summary["status"] == "complete" or args.max_batches else 3

@@ -119,3 +119,14 @@ def test_a_subset_may_select_on_any_score_scale():
     assert decide({"edu_score": 2.0}, cfg) == "edu_high_below_threshold_v1"
     with pytest.raises(ValueError):
         SubsetConfig(min_score=-0.1)
+
+
+def test_subset_labels_without_a_subset_stage_is_one_line_rc_2(tmp_path, capsys):
+    from pipeline.cli import main
+    from tests.conftest import SAMPLE_WARCS
+
+    rc = main(["run", "--input", SAMPLE_WARCS[0], "--output", str(tmp_path / "out"), "--recipe", "v1",
+               "--subset_labels", str(tmp_path / "labels.tsv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "has no subset stage" in err[0]
+    assert not (tmp_path / "out").exists()  # refused before any work
