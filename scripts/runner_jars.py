@@ -101,10 +101,17 @@ def _released(name: str, version: str) -> pathlib.Path | None:
               f"-DoutputDirectory={out}"], cwd=out)
     if r.returncode == 0 and jar.exists():
         return jar
-    if "Could not find artifact" in r.stdout + r.stderr:
+    said = r.stdout + r.stderr
+    # Maven words "not served" differently the first time ("Could not find artifact") and once the
+    # miss is cached in ~/.m2 ("Unable to find artifact ... was not found in ... previous attempt")
+    if any(w in said for w in ("Could not find artifact", "Unable to find artifact", "was not found in")):
         (out / "NOT_SERVED").write_text(f"org.apache.beam:{artifact}:{version} not served\n")
         return None
-    raise RuntimeError(f"mvn dependency:copy {artifact}:{version} failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    # any other failure (network, repository): not cached as "not served", the assembled job server
+    # is tried instead, and only its failure is an error
+    print(f"mvn dependency:copy {artifact}:{version} failed; assembling the job server instead:\n"
+          f"{said[-1000:]}", file=sys.stderr)
+    return None
 
 
 def _pom(name: str, version: str) -> str:
