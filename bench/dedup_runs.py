@@ -50,6 +50,7 @@ def ours(args):
 def datasketch_run(args):
     from datasketch import MinHash, MinHashLSH
 
+    from tests.dedup_reference import components_reference
     from transforms.components import node_key
     from transforms.minhash import shingles
 
@@ -65,19 +66,9 @@ def datasketch_run(args):
         m.update_batch([s.encode("utf-8") for s in sh])
         lsh.insert(node, m)
         sigs.append(m)
-    parent = {n: n for n in nodes}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-    for node, m in zip(nodes, sigs):
-        for other in lsh.query(m):
-            a, b = find(node), find(other)
-            if a != b:
-                parent[max(a, b)] = min(a, b)  # the smallest node key (our survivor order) is root
-    removed = [d["id"] for node, d in zip(nodes, docs) if find(node) != node]
+    # the smallest node key (our survivor order) is each component's root
+    root = components_reference(nodes, [(node, other) for node, m in zip(nodes, sigs) for other in lsh.query(m)])
+    removed = [d["id"] for node, d in zip(nodes, docs) if root[node] != node]
     wall = time.perf_counter() - t
     print(json.dumps({"seconds": wall, "docs": len(docs), "removed": len(removed),
                       "kept": len(docs) - len(removed), "removed_ids": removed}))

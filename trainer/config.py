@@ -63,8 +63,7 @@ class OptimizerConfig:
     """AdamW with a linear warm-up then cosine decay to ``min_lr``.
 
     Defaults are the Llama 3 Swallow 8B continued pre-training values (the
-    Swallow project's Megatron-LM run, as summarised in issue 6; the method
-    is Fujii et al., "Continual Pre-Training for Cross-Lingual LLM
+    Swallow project's Megatron-LM run; the method is Fujii et al., "Continual Pre-Training for Cross-Lingual LLM
     Adaptation", COLM 2024): LR 2.5e-5 -> 2.5e-6 cosine, 2,000 warm-up steps,
     weight decay 0.1, Adam beta=(0.9, 0.95).  eps 1e-8 and gradient clipping
     at 1.0 are Megatron-LM's defaults.  Weight decay skips 1-D parameters

@@ -21,7 +21,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from classifiers.ft import Scorer
 from transforms.config_fields import check
-from transforms.stage import ERRORS, KEPT, REJECTED, RuleStage, StageCounters, error_record
+from transforms.stage import ERRORS, KEPT, REJECTED, RuleStage, StageCounters, exception_output
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,7 @@ class ScoreDoFn(beam.DoFn):
                 try:
                     yield from self._score([rec])
                 except Exception as e:
-                    kind = "classify_exception"
-                    self.counters.error(kind)
-                    yield beam.pvalue.TaggedOutput(
-                        ERRORS, error_record(rec, STAGE, kind, f"{type(e).__name__}: {e}"))
+                    yield exception_output(self.counters, rec, e)
 
     def _score(self, batch: list[dict]):
         from classifiers.ft import features

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import collections
 import json
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
@@ -39,10 +38,9 @@ from transforms import components as cc
 from transforms.config_fields import check
 from transforms.minhash import MinHashParams, exact_hash, jaccard, shingles
 from transforms.stage import (
-    ERRORS, KEPT, NAMESPACE, REJECTED, StageCounters, error_record, reject_record, where,
+    ERRORS, KEPT, NAMESPACE, REJECTED, StageCounters, exception_output, reject_record,
 )
 
-log = logging.getLogger(__name__)
 
 STAGE = "dedup"
 STATS = "stats"
@@ -130,11 +128,7 @@ class _Features(beam.DoFn):
             ekey = exact_hash(text) if self.cfg.exact else node
             bands = self._bands(text, ekey if self.cfg.exact else None) if self.cfg.near else []
         except Exception as e:  # a bug or a pathological input: counted, never a crash
-            kind = f"{STAGE}_exception"
-            self.counters.error(kind)
-            log.warning("%s: %s on %s: %r", STAGE, kind, where(record), e)
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, error_record(record, STAGE, kind, f"{type(e).__name__}: {e}"))
+            yield exception_output(self.counters, record, e)
             return
         yield node, record
         yield beam.pvalue.TaggedOutput("exact", (ekey, (node, tuple(bands))))

@@ -58,19 +58,23 @@ def _is_word_char(c: str) -> bool:
     return c.isascii() and c.isalnum()
 
 
+def whole_token(folded: str, start: int, end: int) -> bool:
+    """Whether the match ``folded[start:end]`` counts: an all-ASCII word (``sm``, ``3p``) only as
+    a whole token, never inside ``small``; a word with any non-ASCII character anywhere."""
+    if not folded[start:end].isascii():
+        return True
+    return not ((start > 0 and _is_word_char(folded[start - 1]))
+                or (end < len(folded) and _is_word_char(folded[end])))
+
+
 def ng_matches(text: str, auto) -> list[tuple[int, int]]:
     """(start, end) spans of greedy longest non-overlapping matches."""
     folded = fold(text)
     spans = []
     for end_idx, length in auto.iter_long(folded):
         start, end = end_idx - length + 1, end_idx + 1
-        word = folded[start:end]
-        if word.isascii() and (
-            (start > 0 and _is_word_char(folded[start - 1]))
-            or (end < len(folded) and _is_word_char(folded[end]))
-        ):
-            continue
-        spans.append((start, end))
+        if whole_token(folded, start, end):
+            spans.append((start, end))
     return spans
 
 

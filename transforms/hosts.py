@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from transforms.config_fields import check
-from transforms.harmful import DEFAULT_NGWORDS, automaton, fold, load_words
+from transforms.harmful import DEFAULT_NGWORDS, automaton, fold, load_words, whole_token
 
 log = logging.getLogger(__name__)
 
@@ -142,21 +142,10 @@ def ng_automaton(ngwords: str, whitelist: str):
     return a
 
 
-def _ascii_boundary_ok(folded: str, start: int, end: int) -> bool:
-    word = folded[start:end]
-    if not word.isascii():
-        return True
-
-    def wc(c: str) -> bool:
-        return c.isascii() and c.isalnum()
-
-    return not ((start > 0 and wc(folded[start - 1])) or (end < len(folded) and wc(folded[end])))
-
-
 def names_dating_service(text: str, auto) -> bool:
     folded = fold(text)
     for end_idx, length in auto.iter(folded):
-        if _ascii_boundary_ok(folded, end_idx - length + 1, end_idx + 1):
+        if whole_token(folded, end_idx - length + 1, end_idx + 1):
             return True
     return False
 
@@ -166,7 +155,7 @@ def ng_chars(text: str, auto) -> int:
     folded = fold(text)
     n = 0
     for end_idx, (length, is_ng) in auto.iter_long(folded):
-        if is_ng and _ascii_boundary_ok(folded, end_idx - length + 1, end_idx + 1):
+        if is_ng and whole_token(folded, end_idx - length + 1, end_idx + 1):
             n += length
     return n
 

@@ -34,7 +34,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.http_codings import CodingError, dechunk, http_codings, undo_http_codings  # noqa: F401
-from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record, reject_record
+from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_output, error_record, reject_record
 from transforms.warc_frames import Frame, iter_frames
 
 log = logging.getLogger(__name__)
@@ -382,8 +382,7 @@ def routed(counters: StageCounters, outcome: str, payload: dict):
     if outcome == REJECTED:
         counters.dropped(payload["reason"])
         return beam.pvalue.TaggedOutput(REJECTED, payload)
-    counters.error(payload["kind"])
-    return beam.pvalue.TaggedOutput(ERRORS, payload)
+    return error_output(counters, payload)
 
 
 class _ReadRecords(beam.DoFn):

@@ -81,22 +81,31 @@ class ApplyRule(beam.DoFn):
         yield from route(self.rule, record, self.counters)
 
 
+def error_output(counters: StageCounters, error: dict) -> beam.pvalue.TaggedOutput:
+    """An error record (:func:`error_record`), counted under its ``kind``, for the errors output."""
+    counters.error(error["kind"])
+    return beam.pvalue.TaggedOutput(ERRORS, error)
+
+
+def exception_output(counters: StageCounters, record: dict, e: Exception) -> beam.pvalue.TaggedOutput:
+    """A bug or a pathological input in a stage: logged and counted as ``<stage>_exception``, an
+    error record instead of a crash."""
+    stage = counters.stage
+    kind = f"{stage}_exception"
+    log.warning("%s: %s on %s: %r", stage, kind, where(record), e)
+    return error_output(counters, error_record(record, stage, kind, f"{type(e).__name__}: {e}"))
+
+
 def route(rule: Callable[[dict], tuple[dict, str | None]], record: dict, counters: StageCounters):
     """Apply ``rule`` and yield the record to exactly one of the three outputs."""
     stage = counters.stage
     try:
         out, reason = rule(record)
     except RecordError as e:
-        counters.error(e.kind)
-        yield beam.pvalue.TaggedOutput(ERRORS, error_record(record, stage, e.kind, e.message))
+        yield error_output(counters, error_record(record, stage, e.kind, e.message))
         return
     except Exception as e:  # a bug or a pathological input: counted, never a crash
-        kind = f"{stage}_exception"
-        counters.error(kind)
-        log.warning("%s: %s on %s: %r", stage, kind, where(record), e)
-        yield beam.pvalue.TaggedOutput(
-            ERRORS, error_record(record, stage, kind, f"{type(e).__name__}: {e}")
-        )
+        yield exception_output(counters, record, e)
         return
     if reason is None:
         counters.kept()

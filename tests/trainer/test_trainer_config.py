@@ -1,4 +1,7 @@
-"""Recipes, overrides, and the launch pitfalls written down in issue 6."""
+"""Recipes, overrides, and the launch pitfalls: script flags that torchrun's argparse prefix
+matching could take for its own (``trainer/config.py``'s module docstring), the torch pin of the
+``trainer`` extra (``setup.py``), and the flags of the Slurm and Kubernetes launch files
+(``docker/slurm/trainer.sbatch``, ``docker/k8s/trainer-pytorchjob.yaml``)."""
 import pytest
 
 # The `trainer` extra (torch, tokenizers, transformers) is needed; say so

@@ -1,4 +1,5 @@
-"""End-to-end CPU/gloo evidence for issue 6: multi-process FSDP2 training.
+"""End-to-end CPU/gloo evidence for multi-process FSDP2 training (``trainer/train.py``,
+``trainer/checkpoint.py``).
 
 One uninterrupted 2-process run is the reference; every other layout must
 reproduce its losses and final weights (bitwise where the world size is the
