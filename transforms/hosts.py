@@ -1,8 +1,11 @@
 """Host blocklist (Swallow v1, Okazaki et al. NLP2024 §3.5): remove every page of a host if
 
-1. the host is in the UT1 blocklist (categories configurable; Swallow used the "black" ones),
-   exact hostname match as Swallow, optionally also any parent domain (``a.b.example.com`` is
-   blocked by ``example.com``) → ``host_ut1_v1``;
+1. the host is in the UT1 blocklist under one of Swallow's categories (``ut1_categories``: the
+   ``NG`` set of swallow-corpus's ngurl.py, shipped as data in
+   ``transforms/data/ut1_categories_swallow.txt``), exact hostname match as Swallow, optionally
+   also any parent domain (``a.b.example.com`` is blocked by ``example.com``) → ``host_ut1_v2``
+   (v1 used our own category set: ``hacking`` and ``sexual_education_is_not_here`` in, most of
+   Swallow's out);
 2. more than 0.1% of its pages name a dating service (list = data file) → ``host_dating_v1``;
 3. its NG-expression character ratio over all its pages (Σ NG chars / Σ chars, words in a
    whitelist such as 児童 not counted) is > 0.005 → ``host_ng_ratio_v1``;
@@ -32,12 +35,20 @@ DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 DEFAULT_UT1_DIR = os.path.join(DATA_DIR, "ut1")
 DEFAULT_DATING = os.path.join(DATA_DIR, "dating_services_ja.txt")
 DEFAULT_WHITELIST = os.path.join(DATA_DIR, "ng_whitelist_ja.txt")
+SWALLOW_UT1_CATEGORIES_FILE = os.path.join(DATA_DIR, "ut1_categories_swallow.txt")
 
-#: UT1 categories whose DEFAULT_TYPE is "black" and that Swallow removed (global_usage file).
-UT1_BLACK = ("adult", "dating", "gambling", "mixed_adult", "phishing", "malware", "warez",
-             "agressif", "ddos", "hacking", "redirector", "sexual_education_is_not_here")
 
-R_UT1 = "host_ut1_v1"
+def load_categories(path: str) -> tuple[str, ...]:
+    """UT1 category names, one a line (``#`` comments), in file order."""
+    with open(path, encoding="utf-8") as f:
+        return tuple(ln.strip() for ln in f if ln.strip() and not ln.lstrip().startswith("#"))
+
+
+#: The UT1 categories Swallow v1 removes: swallow-corpus ngurl.py's ``NG`` set (MIT; attribution
+#: and the two entries read differently in the data file's header).
+UT1_SWALLOW = load_categories(SWALLOW_UT1_CATEGORIES_FILE)
+
+R_UT1 = "host_ut1_v2"
 R_DATING = "host_dating_v1"
 R_NG = "host_ng_ratio_v1"
 R_PATTERN = "host_pattern_v1"
@@ -47,14 +58,15 @@ R_PATTERN = "host_pattern_v1"
 class HostsConfig:
     """Swallow v1 host rules (NLP2024 §3.5). ``ut1_dir``: a UT1 tree (``<category>/domains[.gz]``);
     the default is the trimmed copy shipped in ``transforms/data/ut1`` (production: a fresh
-    download). ``ut1_parents``: also match parent domains (Swallow: exact match only).
+    download). ``ut1_categories``: the categories whose hosts are removed (default: Swallow's).
+    ``ut1_parents``: also match parent domains (Swallow: exact match only).
     ``max_dating_page_frac``: rule 2 fires when dating pages / pages > 0.001.
     ``max_ng_char_ratio``: rule 3 fires when Σ NG chars / Σ chars > 0.005.
     ``patterns``: fnmatch patterns on the lower-cased hostname (rule 4).
     ``report_top``: how many blocked hosts the ``_stats/hosts_top.jsonl`` file lists."""
 
     ut1_dir: str = DEFAULT_UT1_DIR
-    ut1_categories: tuple[str, ...] = UT1_BLACK
+    ut1_categories: tuple[str, ...] = UT1_SWALLOW
     ut1_parents: bool = False
     dating_services: str = DEFAULT_DATING
     max_dating_page_frac: float = 0.001

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 from transforms.hosts import (
-    R_DATING, R_NG, R_PATTERN, R_UT1, HostDecider, HostsConfig, PageCounter, add_counts,
-    dating_automaton, load_ut1, matches_pattern, names_dating_service, ng_automaton, ng_chars,
-    parents, ut1_category,
+    R_DATING, R_NG, R_PATTERN, R_UT1, SWALLOW_UT1_CATEGORIES_FILE, UT1_SWALLOW, HostDecider,
+    HostsConfig, PageCounter, add_counts, dating_automaton, load_categories, load_ut1,
+    matches_pattern, names_dating_service, ng_automaton, ng_chars, parents, ut1_category,
 )
 
 
@@ -24,6 +24,24 @@ def test_shipped_ut1_lists_load():
     bl = load_ut1(HostsConfig().ut1_dir, HostsConfig().ut1_categories)
     assert len(bl) > 30000
     assert bl["007agent-russian-women.net"] == "dating"
+
+
+def test_ut1_categories_are_swallows():
+    # swallow-corpus ngurl.py's NG set ("mixed adult" read as UT1's mixed_adult; custom = own list)
+    swallow = {"adult", "shopping", "cryptojacking", "games", "redirector", "strict_redirector", "vpn",
+               "strong_redirector", "social_networks", "ddos", "gambling", "publicite", "bitcoin",
+               "dating", "phishing", "filehosting", "agressif", "chat", "mixed_adult", "celebrity",
+               "financial", "manga", "remote-control", "webmail", "malware", "doh", "warez", "custom"}
+    assert HostsConfig().ut1_categories == UT1_SWALLOW == load_categories(SWALLOW_UT1_CATEGORIES_FILE)
+    assert set(UT1_SWALLOW) == swallow and len(UT1_SWALLOW) == 28
+    assert "hacking" not in UT1_SWALLOW and "sexual_education_is_not_here" not in UT1_SWALLOW
+    assert R_UT1 == "host_ut1_v2"
+
+
+def test_ut1_custom_list_is_read_when_present(tmp_path):
+    (tmp_path / "custom").mkdir()
+    (tmp_path / "custom" / "domains").write_text("spam.example.jp\n")
+    assert load_ut1(str(tmp_path), UT1_SWALLOW) == {"spam.example.jp": "custom"}
 
 
 def test_ut1_exact_and_parent_match(tmp_path):
