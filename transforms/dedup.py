@@ -54,10 +54,13 @@ class DedupConfig:
     """Configuration of the dedup stage.
 
     - ``ngram``: shingles are Unicode character n-grams; Swallow uses 5 (NLP2024 §3.5).
-    - ``bands`` × ``rows`` = K hash functions. Default 40 bands × 20 rows (K = 800) as in doubri,
-      Swallow's public code (which names rows ``b`` and bands ``r``); P(candidate | J = 0.9) =
-      1 - (1 - 0.9^20)^40 = 0.994. The paper's setting is 20 × 20 (K = 400, P = 0.925):
-      ``DedupConfig(bands=20, rows=20)``.
+    - ``bands`` × ``rows`` = K hash functions. Default 40 bands × 20 rows (K = 800), Swallow's
+      setting: doubri (swallow-llm/doubri, Swallow's dedup code) computes 40 buckets of 20 hash
+      values each by default (minhash.cc @058da4b, ``doubri-minhash`` options ``-b/--bucket`` 20
+      and ``-r/--end`` 40, lines 114–128), and its README.ja.md (@531a029, section on choosing
+      b and r) names (b, r) = (20, 40) as the setting of Swallow (Okazaki et al., 2024), b being
+      the hash values per bucket (our ``rows``) and r the buckets (our ``bands``).
+      P(candidate | J = 0.9) = 1 - (1 - 0.9^20)^40 = 0.994; at J = 0.8, 0.371.
     - ``seed``: permutation seed; datasketch's default (1), so signatures equal
       ``datasketch.MinHash(num_perm=K, seed=seed)`` (scheme affine32).
     - ``exact``: remove exact duplicates (hash of NFKC/whitespace-normalised text) first.

@@ -71,11 +71,11 @@ def test_fixture_expected_clusters(pages):
 
 
 def test_dedup_matches_reference_on_real_pages(pages):
-    """Three configurations in one pipeline: the code's 40x20 default, the paper's 20x20 and
-    40x20 with exact-Jaccard verification of candidate edges."""
-    configs = {"default": CFG, "paper": DedupConfig(bands=20, rows=20, max_rounds=4),
+    """Three configurations in one pipeline: the 40x20 default (Swallow's, as doubri runs it), a
+    smaller 20x20 and 40x20 with exact-Jaccard verification of candidate edges."""
+    configs = {"default": CFG, "small": DedupConfig(bands=20, rows=20, max_rounds=4),
                "verify": DedupConfig(max_rounds=4, verify=True, verify_threshold=0.7)}
-    assert configs["paper"].bands * configs["paper"].rows == 400
+    assert configs["small"].bands * configs["small"].rows == 400
     p = TestPipeline(argv=beam_args(), blocking=True)
     recs = p | beam.Create(pages)
     for name, cfg in configs.items():
