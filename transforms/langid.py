@@ -1,4 +1,9 @@
-"""Precise Japanese language ID on the extracted text (Swallow NLP2024 §3.2: fastText lid.176)."""
+"""Precise Japanese language ID on the extracted text (Swallow NLP2024 §3.2), with fastText lid.176.
+
+Swallow's code identifies the language with its own character 1–3-gram linear scorer, "nanigo"
+(swallow-corpus nanigo.py; warc2raw.py keeps an extracted text whose score is positive); this
+stage uses lid.176 in its place (:mod:`classifiers.langid`).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +16,9 @@ from classifiers.langid import LangId
 @dataclass(frozen=True)
 class LangIdConfig:
     """Keep a page iff lid.176's top label is ``lang`` and P(lang) ≥ ``min_score``. Swallow keeps
-    pages fastText calls Japanese; ``min_score`` (0.5) additionally drops pages where Japanese
-    wins only narrowly (mixed-language pages), and ``lang_score`` is stored so it can be re-tuned.
+    pages its nanigo scorer gives a positive score; ``min_score`` (0.5) drops pages where
+    Japanese wins only narrowly (mixed-language pages), and ``lang_score`` is stored so it can be
+    re-tuned.
 
     ``max_chars``: predict on the first N characters only (default 2,000). lid.176's cost is
     linear in the text (~150 ns per Japanese character: every character n-gram of one long
@@ -23,7 +29,7 @@ class LangIdConfig:
     the same 72 documents with the same drop counts; on all 545 decoded pages (no prefilter)
     2 change (pages that start in Japanese and continue in English), 5 at 1,000 characters.
     ``lang_score`` is the score on the prefix. ``None`` reads the whole text, as Swallow's code
-    does (``--config '{"langid": {"max_chars": null}}'``)."""
+    does with nanigo (``--config '{"langid": {"max_chars": null}}'``)."""
 
     lang: str = "ja"
     min_score: float = 0.5

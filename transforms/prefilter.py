@@ -1,7 +1,9 @@
 """Rapid Japanese prefilter, before extraction: Swallow's rule (App. A), a kana test, or both.
 
 - ``swallow`` (the paper, for fidelity): keep a page if its raw HTML has ``<html ... lang="ja...">``
-  or its ``<title>`` is Japanese by the precise LID (lid.176). Paper: precision 0.888, recall
+  or its ``<title>`` is Japanese by the precise LID. Swallow's code (swallow-corpus warc2raw.py)
+  asks its own character-n-gram scorer, nanigo, for the title (score > 0); we ask lid.176 (top
+  label ``ja``), the model of our LID stage. Paper: precision 0.888, recall
   0.967 on 2023 CC pages, ~5% of pages pass. On our labelled sample (``tests/data/warc``, 489
   Japanese HTML pages) it has precision 1.000 but recall 0.722: it drops 136 Japanese pages,
   mostly old homepages, forums and manuals with no ``lang`` attribute and a Latin or kanji-only
@@ -167,7 +169,7 @@ class PrefilterRule:
 
     def __init__(self, cfg: PrefilterConfig = PrefilterConfig(), lid: LangId | None = None):
         self.cfg = cfg
-        # Only the top label decides (Swallow: title LID says ja): k=1 lets fastText stop at
+        # Only the top label decides (the title LID says ja): k=1 lets fastText stop at
         # the best label (the same top label as k=3; the rule never reads P(ja)).
         self.lid = lid or LangId(k=1)
 
@@ -176,9 +178,9 @@ class PrefilterRule:
             self.lid.load()
 
     def title_is_ja(self, title: str, skip_latin: bool | None = None) -> bool:
-        """Swallow's title test: lid.176's top label is ``ja`` (on at most ``max_title_chars``);
-        skipped for a title without CJK or full-width characters when ``skip_latin`` (default:
-        ``title_lid_needs_cjk``)."""
+        """Swallow's title test, with lid.176 in place of its nanigo scorer: the top label is
+        ``ja`` (on at most ``max_title_chars``); skipped for a title without CJK or full-width
+        characters when ``skip_latin`` (default: ``title_lid_needs_cjk``)."""
         seen = title[: self.cfg.max_title_chars]
         skip = self.cfg.lid_needs_cjk if skip_latin is None else skip_latin
         if not seen or (skip and not has_lid_script(seen)):
