@@ -81,7 +81,16 @@ def v2() -> PipelineConfig:
     """Swallow corpus v2 (Hattori et al. NLP2025): extract as v1 → relaxed quality rules (v1 minus
     katakana, Japanese-char fraction and duplicate 5–10-gram rules) → NG words → fastText Wiki and
     educational-value classifiers → keep the top 10% by educational score. Prefilter: ``both``
-    (Swallow's rule or kana)."""
+    (Swallow's rule or kana).
+
+    No host blocklist (v1's ``hosts`` stage): our choice, with no source either way. Swallow's
+    public code (swallow-llm/swallow-corpus) builds v1 only, and the text of Hattori et al.
+    (NLP2025) was not available to us to check whether v2 ran v1's host rules. We leave them
+    out because v2 selects by page content (relaxed rules, NG words, then the top 10% by the
+    educational classifier), and on the sample crawl (``tests/data/warc``) the host rules change
+    nothing v2 writes: run after ``pii`` they block one host (``host_ng_ratio_v1``, 1 of 167
+    pages), and the top 10% is the same 17 documents. To run them, add ``"hosts"`` to
+    ``stages`` in a ``--config`` file (``{"stages": [..., "pii", "hosts", "classify", ...]}``)."""
     from transforms.quality import relaxed
 
     base = v1()
