@@ -35,7 +35,7 @@ EXTRAS = {
         "pandas>=2.0",
         "pycld2>=0.41",
     ],
-    "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}", "gcsfs>=2023.1"],  # gcsfs: refresh manifest on gs://
+    "gcp": [f"apache-beam[gcp]=={BEAM_VERSION}", "gcsfs>=2023.1"],  # gcsfs: the refresh root's lock on gs:// (an exclusive create)
     "classifiers": ["scikit-learn>=1.3"],
     # torch is pinned: an unpinned torch pulls a multi-GB CUDA build.
     "trainer": [

@@ -18,7 +18,7 @@ COPY pipeline ./pipeline
 COPY transforms ./transforms
 COPY classifiers ./classifiers
 # apache-beam is already in the base image at the same version, so pip keeps it; the gcp extra
-# gives workers gs:// access (gcsfs for the refresh manifest).
+# gives workers gs:// access (gcsfs for the refresh root's lock).
 RUN pip install ".[gcp]" "gcsfs==2026.10.1" \
  && python -c "import pipeline.cli, pipeline.refresh, transforms.langid; \
 from classifiers.langid import default_model_path; print(default_model_path())" \

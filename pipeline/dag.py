@@ -84,8 +84,13 @@ SPREAD_AFTER = "prefilter"
 
 def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = "ids",
           check_inputs: bool = True, index: list[str] | None = None) -> dict:
-    """Add the whole corpus pipeline to ``p``; return its terminal PCollections. With ``index``
-    (Parquet globs of a CC-style URL index) only the selected records are read, by byte range."""
+    """Add the whole corpus pipeline to ``p``. With ``index`` (Parquet globs of a CC-style URL
+    index) only the selected records are read, by byte range. Returns what the progress counters
+    and the dataset card need: ``read`` (the reader's outputs: kept/rejected/errors/skipped),
+    ``documents``, ``rejected`` (a list), ``errors``, ``columns`` (of the documents), ``stages``
+    (``(name, input, [kept, rejected, errors])`` in DAG order) and ``rounds`` (stage name →
+    round number → that round's PCollection, for stages that iterate: dedup's connected
+    components)."""
     if index:
         reader = ReadWarcIndexed(index, cfg.index, cfg.read, check=check_inputs)
     else:
@@ -97,12 +102,15 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
     # FnApiRunner with 2 worker processes); errors are few and are flattened.
     rejected, errors = {"read": read[REJECTED]}, [read[ERRORS]]
     columns = dict(BASE_COLUMNS)
-    stage_io = []  # (name, label, input, [kept, rejected, errors]) for the progress line
+    stage_io = []  # (name, input, [kept, rejected, errors]) for the progress line
+    rounds = {}
 
     for name in cfg.stages:
         stage = STAGES[name](cfg)
         out = docs | stage
-        stage_io.append((name, stage.label, docs, [out[KEPT], out[REJECTED], out[ERRORS]]))
+        stage_io.append((name, docs, [out[KEPT], out[REJECTED], out[ERRORS]]))
+        if getattr(stage, "rounds", None):
+            rounds[name] = stage.rounds
         docs = out[KEPT]
         rejected[name] = out[REJECTED]
         errors.append(out[ERRORS])
@@ -138,8 +146,8 @@ def build(p: beam.Pipeline, cfg, inputs: list[str], output: str, rejects: str = 
     all_errors | "WriteErrors" >> WriteErrors(output)
     selection = (read[SELECTED], read[NOT_SELECTED]) if index else None  # index rows never read
     p | "CountOutcomes" >> CountOutcomes(output, docs, rejected, all_errors, read[SKIPPED], selection)
-    return {"documents": docs, "rejected": list(rejected.values()), "errors": all_errors, "columns": columns,
-            "stages": stage_io}
+    return {"read": read, "documents": docs, "rejected": list(rejected.values()), "errors": all_errors,
+            "columns": columns, "stages": stage_io, "rounds": rounds}
 
 
 def funnel_stages(cfg) -> list[str]:

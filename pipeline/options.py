@@ -1,4 +1,5 @@
-"""CLI options as a Beam ``PipelineOptions`` subclass: the rest of argv goes to Beam unchanged."""
+"""CLI options as a Beam ``PipelineOptions`` subclass (the rest of argv goes to Beam unchanged),
+and the run's config from them (:func:`config_from`)."""
 from __future__ import annotations
 
 from typing import get_args
@@ -52,3 +53,32 @@ class SwallowOptions(PipelineOptions):
         parser.add_argument("--index_languages", default=None,
                             help="with --index: comma list of ISO-639-3 codes selected from "
                                  "content_languages (default: the recipe's, jpn)")
+
+
+def config_from(opts: SwallowOptions):
+    """The recipe with the ``--config`` file's overrides, then the flags' (one
+    :func:`pipeline.recipes.override`, so a flag's value is checked like a config file's)."""
+    from pipeline import recipes
+    from pipeline.argv import UsageError
+
+    cfg = recipes.load(opts.recipe, opts.config)
+    changes: dict[str, dict] = {}
+    if opts.prefilter:
+        changes.setdefault("prefilter", {})["mode"] = opts.prefilter
+    if opts.lang_labels:  # an evaluation run: collect every prefilter mode's evidence
+        changes.setdefault("prefilter", {})["evidence"] = True
+    if opts.subset_labels:  # an evaluation run: one evidence row per page the subset stage sees
+        if "subset" not in cfg.stages:
+            raise UsageError(f"--subset_labels: recipe {cfg.name!r} has no subset stage (use --recipe medical)")
+        changes["subset"] = {"evidence": True}
+    if opts.evals_index:  # decontaminate against the evaluation suites (else the stage is skipped)
+        if "decontaminate" not in cfg.stages:
+            raise UsageError(f"--evals_index: recipe {cfg.name!r} has no decontaminate stage")
+        changes["decontaminate"] = {"index": opts.evals_index}
+    if opts.index_languages:
+        changes["index"] = {"languages": tuple(x.strip() for x in opts.index_languages.split(",") if x.strip())}
+    if opts.extractor:
+        changes.setdefault("extract", {})["extractor"] = opts.extractor
+    if opts.extract_timeout is not None:
+        changes.setdefault("extract", {})["timeout_s"] = opts.extract_timeout
+    return recipes.override(cfg, changes)

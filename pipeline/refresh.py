@@ -6,7 +6,8 @@
 Re-running the same command processes only the input files not yet done: a crash (or a failed
 Dataflow job) loses at most the batch in flight, and nothing is written twice.
 
-Layout under ``ROOT`` (``--output``; any fsspec path: local, ``gs://`` with gcsfs, ``s3://`` ...)::
+Layout under ``ROOT`` (``--output``; any filesystem Beam knows: local, ``gs://``, ``s3://`` ...;
+:mod:`pipeline.refresh_store` reads and writes it)::
 
     ROOT/_tmp/<batch>/                  a batch being written (never read; cleared on start)
     ROOT/<version>/batches/<batch>/     a committed batch: documents/ rejects/ errors/ _stats/
@@ -43,7 +44,6 @@ skipped as an index.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -56,7 +56,13 @@ import sys
 import time
 from typing import Callable
 
-from pipeline.refresh_state import MANIFEST_KEYS, VERSION_KEYS, RootLock, StateError, read_checked
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.refresh_state import RootLock
+from pipeline.refresh_store import (
+    Store, commit_batch, files_under, glob, write_bytes_atomic, write_json_atomic, write_manifest_table,
+)
 
 log = logging.getLogger("pipeline.refresh")
 
@@ -66,33 +72,6 @@ MANIFEST_SCHEMA_VERSION = 1
 # ------------------------------------------------------------------------------ small helpers
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _fs(root: str):
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(root)
-    return fs, path.rstrip("/")
-
-
-def _url(fs, path: str) -> str:
-    """A path of ``fs`` as a URL Beam understands (gs://b/x) or a plain local path."""
-    proto = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
-    if proto in ("file", "local"):
-        return path
-    return f"{proto}://{path}" if "://" not in path else path
-
-
-def _write_json_atomic(fs, path: str, obj) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}-{time.time_ns()}"
-    with fs.open(tmp, "w") as f:
-        f.write(json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True, default=str))
-    fs.mv(tmp, path)
-
-
-def _read_json(fs, path: str):
-    with fs.open(path, "r") as f:
-        return json.loads(f.read())
 
 
 def code_version() -> str:
@@ -146,114 +125,17 @@ def list_inputs(patterns: list[str]) -> list[tuple[str, int]]:
     return sorted(found.items())
 
 
-def _parquet_counts(fs, directory: str, sub: str) -> dict[str, int]:
+def _parquet_counts(directory: str, sub: str) -> dict[str, int]:
     """Rows per ``warc_file`` of ``directory/sub/*.parquet`` (reads that one column only)."""
     import pyarrow.parquet as pq
 
     counts: dict[str, int] = {}
-    for path in sorted(fs.glob(f"{directory}/{sub}/*.parquet")):
-        with fs.open(path, "rb") as f:
+    for path in glob(f"{directory}/{sub}/*.parquet"):
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
             col = pq.read_table(f, columns=["warc_file"]).column("warc_file").to_pylist()
         for w in col:
             counts[w] = counts.get(w, 0) + 1
     return counts
-
-
-# ------------------------------------------------------------------------------------ state
-@dataclasses.dataclass
-class Version:
-    id: str
-    snapshot: str
-    config_hash: str
-    parent: str | None
-    snapshots: list[str]
-    lineage: list[str]  # version ids whose batches make up this corpus (oldest first), incl. self
-    status: str = "in_progress"
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-class Store:
-    """The refresh state under ROOT (see module docstring)."""
-
-    def __init__(self, root: str):
-        self.root_url = root.rstrip("/")
-        self.fs, self.root = _fs(root)
-
-    # paths
-    def p(self, *parts: str) -> str:
-        return "/".join([self.root, *parts])
-
-    def url(self, *parts: str) -> str:
-        return _url(self.fs, self.p(*parts))
-
-    def versions(self) -> list[dict]:
-        out = []
-        for path in sorted(self.fs.glob(self.p("*", "version.json"))):
-            out.append(read_checked(self.fs, path, VERSION_KEYS))
-        return sorted(out, key=lambda v: v["id"])
-
-    def commits(self, version_id: str) -> list[dict]:
-        return [read_checked(self.fs, path, MANIFEST_KEYS)
-                for path in sorted(self.fs.glob(self.p(version_id, "manifest", "*.json")))]
-
-    def clear_tmp(self) -> list[str]:
-        gone = []
-        if self.fs.exists(self.p("_tmp")):
-            for path in self.fs.ls(self.p("_tmp"), detail=False):
-                self.fs.rm(path, recursive=True)
-                gone.append(path)
-        return gone
-
-    def remove_orphans(self, version_id: str) -> list[str]:
-        """Batch directories with no commit record: a crash between move and manifest write."""
-        committed = {c["batch"] for c in self.commits(version_id)}
-        gone = []
-        bdir = self.p(version_id, "batches")
-        if self.fs.exists(bdir):
-            for path in self.fs.ls(bdir, detail=False):
-                if path.rstrip("/").rsplit("/", 1)[-1] not in committed:
-                    self.fs.rm(path, recursive=True)
-                    gone.append(path)
-        # half-written manifest temp files
-        for path in self.fs.glob(self.p(version_id, "manifest", "*.tmp-*")):
-            self.fs.rm(path)
-            gone.append(path)
-        return gone
-
-    def open_version(self, snapshot: str, chash: str) -> Version:
-        versions = self.versions()
-        for v in versions:
-            if v["snapshot"] == snapshot and v["config_hash"] == chash:
-                return Version(**{k: v[k] for k in Version.__dataclass_fields__})
-        complete = [v for v in versions if v["status"] == "complete"]
-        parent = complete[-1] if complete else None
-        seq = 1 + max((int(v["id"].split("-", 1)[0][1:]) for v in versions), default=0)
-        vid = f"v{seq:04d}-{snapshot}"
-        return Version(id=vid, snapshot=snapshot, config_hash=chash,
-                       parent=parent["id"] if parent else None,
-                       snapshots=(parent["snapshots"] if parent else []) + [snapshot],
-                       lineage=(parent["lineage"] if parent else []) + [vid])
-
-    def done_files(self, version: Version) -> dict[str, str]:
-        """path → version id, for every file committed in the lineage."""
-        done = {}
-        for vid in version.lineage:
-            for c in self.commits(vid):
-                for f in c["files"]:
-                    done[f["path"]] = vid
-        return done
-
-    def dedup_indexes(self, version: Version) -> list[str]:
-        out = []
-        for vid in version.lineage:
-            for c in self.commits(vid):
-                # A batch that kept no document wrote no index file: nothing to read there.
-                if c.get("dedup_index") and self.fs.glob(self.p(vid, "batches", c["batch"], "dedup_index",
-                                                                 "band=*", "*.parquet")):
-                    out.append(self.url(vid, "batches", c["batch"], "dedup_index"))
-        return out
 
 
 # --------------------------------------------------------------------------------- refresh
@@ -265,74 +147,35 @@ def _with_dedup_index(cfg, index_inputs: list[str], index_output: str):
     return dataclasses.replace(cfg, dedup=d), True
 
 
-def commit_batch(store: Store, version: Version, bid: str, tmp: str, record: dict) -> None:
-    """Move the finished batch into place, then write its commit record (the commit point)."""
-    dest = store.p(version.id, "batches", bid)
-    if store.fs.exists(dest):  # an uncommitted leftover under the same name
-        store.fs.rm(dest, recursive=True)
-    store.fs.makedirs(store.p(version.id, "batches"), exist_ok=True)
-    store.fs.mv(tmp, dest, recursive=True)
-    _after_move_hook(dest)
-    store.fs.makedirs(store.p(version.id, "manifest"), exist_ok=True)
-    _write_json_atomic(store.fs, store.p(version.id, "manifest", f"{bid}.json"), record)
-
-
-def _after_move_hook(dest: str) -> None:
-    """Test seam: a crash between the move and the commit record is simulated here."""
-
-
-def write_manifest_table(store: Store) -> str | None:
-    """All commit records of all versions as ``ROOT/manifest.parquet`` (one row per input file)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows = []
-    for v in store.versions():
-        for c in store.commits(v["id"]):
-            for f in c["files"]:
-                rows.append({
-                    "path": f["path"], "size_bytes": f.get("size_bytes"), "status": f["status"],
-                    "version": v["id"], "snapshot": c["snapshot"], "batch": c["batch"],
-                    "records_read": f.get("records_read"), "kept": f.get("kept"),
-                    "dropped": f.get("dropped"), "errors": f.get("errors"),
-                    "outputs": c["outputs"], "code_version": c["code_version"],
-                    "config_hash": c["config_hash"], "committed_at": c["committed_at"],
-                })
-    if not rows:
-        return None
-    table = pa.Table.from_pylist(rows)
-    path = store.p("manifest.parquet")
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with store.fs.open(tmp, "wb") as f:
-        pq.write_table(table, f)
-    store.fs.mv(tmp, path)
-    return path
-
-
 def refresh(patterns: list[str], root: str, run_args: list[str], snapshot: str | None = None,
             batch_files: int = 100, max_batches: int | None = None,
             run_fn: Callable | None = None, progress_stream=None) -> dict:
     """Process every input file not yet done, batch by batch; return a summary. The root is
     locked for the whole refresh (:class:`pipeline.refresh_state.RootLock`).
 
-    ``run_args``: options for ``pipeline.cli.run`` other than --input/--output (recipe, config,
-    rejects, Beam/runner options)."""
+    ``run_args``: run options other than --input/--output (recipe, config, rejects, Beam/runner
+    options). ``run_fn``: what runs a batch, :func:`pipeline.run.run` unless given."""
     store = Store(root)
-    with RootLock(store.fs, store.root):
+    with RootLock(store.root):
         return _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_fn, progress_stream)
 
 
 def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_fn, progress_stream) -> dict:
-    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
 
-    from pipeline import cli, recipes
-    from pipeline.options import SwallowOptions
+    from pipeline import recipes
+    from pipeline.argv import UsageError
+    from pipeline.options import SwallowOptions, config_from
     from pipeline.progress import Progress
+    from pipeline.run import options_from
+    from pipeline.run import run as run_pipeline
 
-    run_fn = run_fn or cli.run
+    run_fn = run_fn or run_pipeline
     snapshot = snapshot or snapshot_of(patterns)
-    opts = PipelineOptions(run_args).view_as(SwallowOptions)
-    base_cfg = cli.config_from(opts)
+    opts = options_from(run_args)[0].view_as(SwallowOptions)
+    if opts.index:
+        raise UsageError("give --input (read every record) or --index (read the selected records), not both")
+    base_cfg = config_from(opts)
     cfg_dict = recipes.to_dict(base_cfg)
     chash = config_hash(cfg_dict)
     cver = code_version()
@@ -361,10 +204,9 @@ def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_
                "files": sum(len(c["files"]) for c in commits),
                "kept": sum(c["totals"]["kept"] for c in commits),
                "records_read": sum(c["totals"]["records_read"] for c in commits),
-               "corpus_documents": [store.url(vid, "batches", "*", "documents", "*.parquet")
+               "corpus_documents": [store.p(vid, "batches", "*", "documents", "*.parquet")
                                     for vid in version.lineage]}
-        store.fs.makedirs(store.p(version.id), exist_ok=True)
-        _write_json_atomic(store.fs, store.p(version.id, "version.json"), doc)
+        write_json_atomic(store.p(version.id, "version.json"), doc)
         return doc
 
     dedup_state = "in recipe" if "dedup" in base_cfg.stages else "not in recipe"
@@ -378,25 +220,19 @@ def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_
         paths = [p for p, _ in batch]
         bid = batch_id(paths)
         tmp = store.p("_tmp", bid)
-        tmp_url = store.url("_tmp", bid)
         index_inputs = store.dedup_indexes(version)
-
-        def configure(cfg, _ii=index_inputs, _out=f"{tmp_url}/dedup_index"):
-            new, used = _with_dedup_index(cfg, _ii, _out)
-            configure.used = used
-            return new
-
-        configure.used = False
-        argv = [*sum((["--input", p] for p in paths), []), "--output", tmp_url, *run_args]
-        if any(a.startswith("--job_name") for a in argv):  # Dataflow job names must be unique
-            argv = [f"{a}-{bid[2:10]}" if a.startswith("--job_name=") else a for a in argv]
+        cfg, dedup_index = _with_dedup_index(base_cfg, index_inputs, f"{tmp}/dedup_index")
+        options, show_progress = options_from(run_args)  # fresh: a run sets options of its own
+        google = options.view_as(GoogleCloudOptions)
+        if google.job_name:  # Dataflow job names must be unique
+            google.job_name = f"{google.job_name}-{bid[2:10]}"
         started = time.time()
-        report = run_fn(argv, configure=configure)
+        report = run_fn(cfg, paths, tmp, options, show_progress=show_progress)
         if not report.get("invariant_ok"):
             raise RuntimeError(f"batch {bid}: report invariant violated: {report.get('invariant_problems')}")
-        kept = _parquet_counts(store.fs, tmp, "documents")
-        dropped = _parquet_counts(store.fs, tmp, "rejects") if opts.rejects != "none" else {}
-        errs = _parquet_counts(store.fs, tmp, "errors")
+        kept = _parquet_counts(tmp, "documents")
+        dropped = _parquet_counts(tmp, "rejects") if opts.rejects != "none" else {}
+        errs = _parquet_counts(tmp, "errors")
         files = []
         for path, size in batch:
             k, d, e = kept.get(path, 0), dropped.get(path), errs.get(path, 0)
@@ -404,14 +240,14 @@ def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_
                           "records_read": (k + d + e) if d is not None else None,
                           "status": "done" if not e else "done_with_errors"})
         outputs = sorted(f"{version.id}/batches/{bid}/{q[len(tmp) + 1:]}"
-                         for q in store.fs.find(tmp) if q.endswith(".parquet") or q.endswith(".json"))
+                         for q in files_under(tmp) if q.endswith(".parquet") or q.endswith(".json"))
         record = {
             "manifest_schema": MANIFEST_SCHEMA_VERSION, "batch": bid, "version": version.id,
             "snapshot": snapshot, "files": files, "outputs": outputs,
             "totals": {k: report[k] for k in ("records_read", "kept")} | {
                 "dropped": sum(report["dropped"].values()), "errors": sum(report["errors"].values())},
             "code_version": cver, "config_hash": chash, "recipe": cfg_dict.get("name"),
-            "dedup_index": bool(configure.used), "dedup_against": index_inputs if configure.used else [],
+            "dedup_index": dedup_index, "dedup_against": index_inputs if dedup_index else [],
             "started_at": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(timespec="seconds"),
             "committed_at": _now(), "wall_seconds": round(time.time() - started, 2),
         }
@@ -425,9 +261,7 @@ def _refresh(store, patterns, run_args, snapshot, batch_files, max_batches, run_
     status = "complete" if remaining == 0 else "in_progress"
     doc = write_version(status, dedup_state)
     if status == "complete":
-        with store.fs.open(store.p("CURRENT.tmp"), "w") as f:
-            f.write(version.id + "\n")
-        store.fs.mv(store.p("CURRENT.tmp"), store.p("CURRENT"))
+        write_bytes_atomic(store.p("CURRENT"), (version.id + "\n").encode())
     table = write_manifest_table(store)
     return {"version": version.id, "status": status, "files_total": len(inputs),
             "files_done_before": len(inputs) - len(todo), "batches_run": len(batches),
@@ -446,7 +280,7 @@ def main(argv: list[str]) -> int:
                + "\n" + BEAM_NOTE,
         formatter_class=EpilogFormatter)
     parser.add_argument("--input", action="append", required=True, help="WARC glob(s); repeatable")
-    parser.add_argument("--output", required=True, help="corpus root (any fsspec path)")
+    parser.add_argument("--output", required=True, help="corpus root (any filesystem Beam knows: local, gs://, s3://)")
     parser.add_argument("--snapshot", default=None, help="e.g. CC-MAIN-2024-10 (default: from --input)")
     parser.add_argument("--batch_files", type=int, default=100, help="input files per batch (one Beam job)")
     parser.add_argument("--max_batches", type=int, default=None, help="stop after this many batches")

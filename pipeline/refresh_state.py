@@ -3,7 +3,9 @@ read (a truncated or hand-edited file is one line naming it, never a ``JSONDecod
 lock file claims the root so that two refreshes never interleave.
 
 The lock is an exclusive create (``O_CREAT | O_EXCL`` locally; ``mode="xb"`` on fsspec
-filesystems that offer it): of two refreshes started together exactly one gets it. A lock whose
+filesystems that offer it, e.g. gcsfs): of two refreshes started together exactly one gets it.
+It is the one file that goes through fsspec, not Beam's ``FileSystems`` like the rest of the
+refresh state: those offer no exclusive create. A lock whose
 process is gone (same host, pid not running: a crash or kill -9) is taken over, so the crash
 recovery of ``pipeline/refresh.py`` still needs no operator; a lock held by another host is
 removed by hand (the message says how).
@@ -14,6 +16,9 @@ import json
 import os
 import socket
 import time
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
 
 class StateError(ValueError):
@@ -26,11 +31,11 @@ VERSION_KEYS = {"id": str, "snapshot": str, "config_hash": str, "status": str, "
                 "lineage": list}
 
 
-def read_checked(fs, path: str, keys: dict[str, type]) -> dict:
+def read_checked(path: str, keys: dict[str, type]) -> dict:
     """The JSON object at ``path`` with ``keys`` of the given types, or :class:`StateError`."""
     try:
-        with fs.open(path, "r") as f:
-            text = f.read()
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            text = f.read().decode("utf-8", "replace")
     except OSError as e:
         raise StateError(f"{path}: cannot be read ({e})") from None
     if not text.strip():
@@ -61,8 +66,11 @@ def read_checked(fs, path: str, keys: dict[str, type]) -> dict:
 class RootLock:
     """``ROOT/_lock`` held for the life of one refresh (a context manager)."""
 
-    def __init__(self, fs, root: str):
-        self.fs, self.path = fs, f"{root}/_lock"
+    def __init__(self, root: str):
+        import fsspec
+
+        self.fs, path = fsspec.core.url_to_fs(root)
+        self.path = f"{path.rstrip('/')}/_lock"
         self.held = False
 
     def _local(self) -> bool:

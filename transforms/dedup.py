@@ -334,14 +334,16 @@ class ConnectedComponents(beam.PTransform):
     def __init__(self, max_rounds: int = 20, label: str | None = None):
         super().__init__(label)
         self.max_rounds = max_rounds
+        self.rounds: dict[int, beam.PCollection] = {}  # round → its large-star output, once expanded
 
     def expand(self, edges):
         cur = edges | "Orient" >> beam.Map(cc.small_star_key)
         for r in range(1, self.max_rounds + 1):
-            cur = (cur
-                   | f"R{r:02d}.LargeStar.Undirected" >> beam.FlatMap(cc.undirected)
-                   | f"R{r:02d}.LargeStar.Group" >> beam.GroupByKey()
-                   | f"R{r:02d}.LargeStar.Reduce" >> beam.ParDo(_LargeStar(r))
+            self.rounds[r] = (cur
+                              | f"R{r:02d}.LargeStar.Undirected" >> beam.FlatMap(cc.undirected)
+                              | f"R{r:02d}.LargeStar.Group" >> beam.GroupByKey()
+                              | f"R{r:02d}.LargeStar.Reduce" >> beam.ParDo(_LargeStar(r)))
+            cur = (self.rounds[r]
                    | f"R{r:02d}.SmallStar.Key" >> beam.Map(cc.small_star_key)
                    | f"R{r:02d}.SmallStar.Group" >> beam.GroupByKey()
                    | f"R{r:02d}.SmallStar.Reduce" >> beam.FlatMap(_small_star))
@@ -357,6 +359,7 @@ class Dedup(beam.PTransform):
         super().__init__(label)
         self.cfg = cfg
         self.index_rows = None
+        self.rounds: dict[int, beam.PCollection] = {}  # connected components' rounds (progress line)
         try:
             import pyarrow as pa
 
@@ -404,7 +407,9 @@ class Dedup(beam.PTransform):
                     | "VerifyJoinNode" >> beam.CoGroupByKey()
                     | "VerifyJaccard" >> beam.ParDo(_VerifyEdges(cfg))
                 )
-            stars = edges | "CC" >> ConnectedComponents(cfg.max_rounds)
+            components = ConnectedComponents(cfg.max_rounds)
+            stars = edges | "CC" >> components
+            self.rounds = components.rounds
         else:
             stars = p | "NoEdges" >> beam.Create([])
 

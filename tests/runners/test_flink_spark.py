@@ -17,7 +17,7 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import cli, refresh
+from pipeline import cli, refresh, refresh_store
 from tests.conftest import SAMPLE_WARCS, beam_args
 from tests.runners._outputs import snapshot
 
@@ -82,17 +82,19 @@ def test_refresh_resume_on_flink(reference, tmp_path, monkeypatch):
     input on Flink), and the corpus equals the one-shot FnApiRunner run."""
     root = str(tmp_path / "corpus")
     run_args = [*RUN, *_runner_flags("flink")]
-    moves = []
+    commits = []
+    write_commit_record = refresh_store.Store.write_commit_record
 
-    def die_after_second_move(dest):
-        moves.append(dest)
-        if len(moves) == 2:
+    def die_before_second_commit(store, version_id, bid, record):
+        commits.append(bid)
+        if len(commits) == 2:
             raise KeyboardInterrupt("killed after move, before commit record")
+        write_commit_record(store, version_id, bid, record)
 
-    monkeypatch.setattr(refresh, "_after_move_hook", die_after_second_move)
+    monkeypatch.setattr(refresh_store.Store, "write_commit_record", die_before_second_commit)
     with pytest.raises(KeyboardInterrupt):
         refresh.refresh(SHARDS, root, run_args, batch_files=1)
-    monkeypatch.setattr(refresh, "_after_move_hook", lambda dest: None)
+    monkeypatch.setattr(refresh_store.Store, "write_commit_record", write_commit_record)
 
     summary = refresh.refresh(SHARDS, root, run_args, batch_files=1)
     assert summary["status"] == "complete" and summary["files_remaining"] == 0

@@ -10,7 +10,7 @@ import os
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import cli, refresh
+from pipeline import cli, refresh, refresh_store
 from tests.conftest import DATA, beam_args
 
 FILES = [str(DATA / "warc" / f"sample-0000{i}.warc.gz") for i in (9, 4, 0)]
@@ -46,22 +46,23 @@ def test_refresh_resumes_after_crashes_without_loss_or_duplicates(tmp_path, monk
     patterns = [str(DATA / "warc" / "sample-0000[049].warc.gz")]
 
     # 1. Crash between moving batch 2 into place and writing its commit record.
-    moves = []
+    commits = []
+    write_commit_record = refresh_store.Store.write_commit_record
 
-    def crash_on_second_move(dest):
-        moves.append(dest)
-        if len(moves) == 2:
+    def crash_on_second_commit(store, version_id, bid, record):
+        commits.append(bid)
+        if len(commits) == 2:
             raise Crash("killed after move, before commit record")
+        write_commit_record(store, version_id, bid, record)
 
-    monkeypatch.setattr(refresh, "_after_move_hook", crash_on_second_move)
+    monkeypatch.setattr(refresh_store.Store, "write_commit_record", crash_on_second_commit)
     with pytest.raises(Crash):
         refresh.refresh(patterns, root, RUN_ARGS, batch_files=1)
-    monkeypatch.setattr(refresh, "_after_move_hook", lambda dest: None)
+    monkeypatch.setattr(refresh_store.Store, "write_commit_record", write_commit_record)
     assert len(_docs(root)) >= 2  # batch 2's files are on disk, uncommitted
 
     # 2. Crash inside the next Beam job: it leaves partial output under _tmp/.
-    def dying_run(argv, configure=None):
-        out = argv[argv.index("--output") + 1]
+    def dying_run(cfg, inputs, out, beam_options, **kwargs):
         os.makedirs(f"{out}/documents", exist_ok=True)
         with open(f"{out}/documents/part-00000-of-00003.parquet", "wb") as f:
             f.write(b"partial")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pipeline import refresh
+from pipeline import refresh, refresh_store
 from pipeline.refresh_state import RootLock, StateError
 from tests.conftest import DATA, beam_args
 from tests.warcgen import gz_members, response
@@ -32,12 +32,11 @@ def test_a_batch_that_keeps_nothing_does_not_stop_later_batches(tmp_path):
 
 
 def test_a_second_refresh_on_the_same_root_is_refused(tmp_path):
-    store = refresh.Store(str(tmp_path))
-    with RootLock(store.fs, store.root):
+    with RootLock(str(tmp_path)):
         with pytest.raises(StateError, match="_lock: another refresh holds this root"):
-            with RootLock(store.fs, store.root):
+            with RootLock(str(tmp_path)):
                 pass
-    with RootLock(store.fs, store.root):  # released after use
+    with RootLock(str(tmp_path)):  # released after use
         pass
 
 
@@ -47,8 +46,7 @@ def test_the_lock_of_a_killed_refresh_is_taken_over(tmp_path):
     import socket
 
     (tmp_path / "_lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead.pid}))
-    store = refresh.Store(str(tmp_path))
-    with RootLock(store.fs, store.root) as lock:
+    with RootLock(str(tmp_path)) as lock:
         assert lock.held
 
 
@@ -81,7 +79,7 @@ BROKEN_STATE = [
 @pytest.mark.parametrize("which,text,words", BROKEN_STATE)
 def test_damaged_state_files_are_named(tmp_path, which, text, words):
     target = _state(tmp_path, which, text)
-    store = refresh.Store(str(tmp_path))
+    store = refresh_store.Store(str(tmp_path))
     with pytest.raises(StateError) as e:
         for v in store.versions():
             store.commits(v["id"])
