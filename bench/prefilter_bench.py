@@ -42,7 +42,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType  # noqa: E402
 from transforms.decode import DecodeRule  # noqa: E402
 from pipeline.prefilter_eval import load_labels  # noqa: E402
 from transforms.prefilter import PrefilterConfig, PrefilterRule  # noqa: E402
-from transforms.read_warc import iter_warc, record_hash  # noqa: E402
+from transforms.warc_records import iter_warc, record_hash  # noqa: E402
 from transforms.records import RecordError  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")

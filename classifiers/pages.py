@@ -48,7 +48,7 @@ def iter_pages(paths: list[str], sites: dict[str, dict] | None = None) -> Iterat
     """One dict per HTML response: id, record_id, url, host, (site, kind), text, v2_reason."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from transforms.read_warc import fastwarc_base, fastwarc_classify, ReadConfig
+    from transforms.warc_records import ReadConfig, fastwarc_base, fastwarc_classify
     from transforms.records import RecordError
 
     before, extract, after = _v2_rules()

@@ -97,7 +97,7 @@ def index_rows(path: str, detect_languages: bool = False) -> Iterator[dict]:
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     from transforms.decode import decode_html
-    from transforms.read_warc import _iso, _open, host_of, looks_like_html
+    from transforms.warc_records import _iso, _open, host_of, looks_like_html
 
     rows, order, langs_by_id = {}, [], {}
     starts = []

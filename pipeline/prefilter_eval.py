@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 from apache_beam.io.filesystems import FileSystems
 
 from transforms.prefilter import EVIDENCE_FIELDS, MODES, PrefilterConfig, decide, kana_ok
-from transforms.read_warc import HTML_TYPES, record_hash
+from transforms.warc_records import HTML_TYPES, record_hash
 
 EVIDENCE_PATH = "_stats/prefilter_evidence"  # + ".jsonl", under --output
 
@@ -32,7 +32,7 @@ def evidence_row(record: Mapping) -> dict:
 
 def load_labels(path: str) -> dict[str, dict]:
     """``labels.tsv`` → ``{record id: row}`` keyed like the pipeline's records
-    (:func:`transforms.read_warc.record_hash` of ``record_id``), each row with ``positive``
+    (:func:`transforms.warc_records.record_hash` of ``record_id``), each row with ``positive``
     (``lang_collected == ja``) and ``html`` (an HTML response, the records the prefilter sees)."""
     with FileSystems.open(path) as f:
         text = f.read().decode("utf-8")

@@ -33,7 +33,7 @@ from transforms.pii import PIIConfig
 from transforms.prefilter import PrefilterConfig
 from transforms.quality import QualityConfig
 from transforms.read_index import IndexReadConfig
-from transforms.read_warc import ReadConfig
+from transforms.warc_records import ReadConfig
 from transforms.hosts import HostsConfig
 from transforms.classify import ClassifyConfig, MEDICAL, EDU, WIKI
 from transforms.subset import SubsetConfig

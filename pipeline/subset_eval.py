@@ -33,7 +33,7 @@ def _rows(path: str) -> list[dict]:
 
 def load_labels(path: str, subset: str) -> dict[str, int]:
     """Page key (``id:<id>`` or ``url:<url>``) → 0/1."""
-    from transforms.read_warc import record_hash
+    from transforms.warc_records import record_hash
 
     rows = _rows(path)
     if not rows:

@@ -13,7 +13,7 @@ schema: https://github.com/commoncrawl/cc-index-table, file
 root), ``warc_record_offset`` and ``warc_record_length``. Each WARC record is its own gzip member,
 so ``(offset, length)`` is one record that inflates on its own.
 
-Counting rules (the run report's invariant, as in :mod:`transforms.read_warc`): an index row that
+Counting rules (the run report's invariant, as in :mod:`transforms.warc_records`): an index row that
 :func:`select` refuses is never read and is counted apart as ``not_selected.<reason>`` (like
 non-response records in a full scan). Every selected row is one *record*: kept (HTML),
 rejected (``not_html_v1``, ``http_status_v1``, by ReadWarc's own rules) or an error
@@ -32,9 +32,9 @@ import apache_beam as beam
 
 from transforms.config_fields import check, refuse
 from transforms.schema import absolute_location
-from transforms.read_warc import (
-    HTML_TYPES, SKIPPED, STAGE, ReadConfig, _open, check_inputs, fastwarc_base, fastwarc_classify, matched_files,
-    record_hash, routed,
+from transforms.read_warc import check_inputs, matched_files, routed
+from transforms.warc_records import (
+    HTML_TYPES, SKIPPED, STAGE, ReadConfig, _open, fastwarc_base, fastwarc_classify, record_hash,
 )
 from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, error_record
 
@@ -116,7 +116,7 @@ class RangeError(Exception):
 def read_range(fh, offset: int, length: int, path: str = "", cfg: ReadConfig = ReadConfig(),
                url: str | None = None) -> tuple[str, dict]:
     """Read the gzip member at ``(offset, length)`` of an open WARC file → ``(outcome, record)``,
-    outcome kept/rejected/errors exactly as :func:`transforms.read_warc.iter_warc` gives for the same
+    outcome kept/rejected/errors exactly as :func:`transforms.warc_records.iter_warc` gives for the same
     record. A range that is not one whole member holding a response (wrong offset, truncated
     length, not gzip, another record type, or — when ``url`` is given — another URL) is an
     ``index_range_error`` naming the file and offset."""

@@ -7,7 +7,8 @@ import pytest
 
 from tests.conftest import DATA, SAMPLE_WARCS
 from tests.warcgen import gz_members, response, warcinfo
-from transforms.read_warc import ReadConfig, check_inputs, host_of, iter_warc, match_inputs, record_hash
+from transforms.read_warc import check_inputs, match_inputs
+from transforms.warc_records import ReadConfig, host_of, iter_warc, record_hash
 
 REAL = DATA / "warc_real"
 
@@ -52,11 +53,11 @@ def test_record_fields():
 def test_an_open_stream_reads_like_its_path(reader, monkeypatch):
     import io
 
-    from transforms import read_warc
+    from transforms import warc_records
 
     path = SAMPLE_WARCS[1]
     if reader == "warcio":  # what iter_warc falls back to where fastwarc has no wheel
-        monkeypatch.setattr(read_warc, "_iter_fastwarc", read_warc._iter_warcio)
+        monkeypatch.setattr(warc_records, "_iter_fastwarc", warc_records._iter_warcio)
     with open(path, "rb") as f:
         from_stream = list(iter_warc(path, stream=io.BytesIO(f.read())))
     from_path = list(iter_warc(path))
@@ -159,7 +160,7 @@ import zlib  # noqa: E402
 import brotli  # noqa: E402
 import zstandard  # noqa: E402
 
-from transforms.read_warc import CodingError, dechunk, http_codings, undo_http_codings  # noqa: E402
+from transforms.http_codings import CodingError, dechunk, http_codings, undo_http_codings  # noqa: E402
 
 _PAGE = "<html><head><title>テスト</title></head><body><p>日本語のページです。</p></body></html>".encode()
 
@@ -270,14 +271,14 @@ def test_coded_payloads_are_read_as_pages(tmp_path):
 def test_fastwarc_and_warcio_read_the_same_records(path, monkeypatch):
     """Same records, same pages, same offsets, whichever reader: warcio removes transfer and
     content codings itself, the fastwarc path undoes them."""
-    from transforms import read_warc
+    from transforms import warc_records
 
     def read():
         return [(k, {f: p.get(f) for f in ("id", "url", "warc_offset", "html", "http_charset")})
                 for k, p in iter_warc(path) if k != "skipped"]
 
     fast = read()
-    monkeypatch.setattr(read_warc, "_iter_fastwarc", read_warc._iter_warcio)
+    monkeypatch.setattr(warc_records, "_iter_fastwarc", warc_records._iter_warcio)
     slow = read()
     assert fast == slow and fast
     if path.startswith(str(REAL)):  # a chunked and a gzip-coded page: decoded to their markup

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import recipes
 from pipeline.subset_eval import load_labels, roc_auc, subset_eval
-from transforms.read_warc import record_hash
+from transforms.warc_records import record_hash
 from transforms.records import RecordError
 from transforms.subset import SubsetConfig, SubsetRule, decide
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from tests.warcgen import gz_members, response, warcinfo
-from transforms.read_warc import _iso, iter_warc
+from transforms.warc_records import _iso, iter_warc
 
 
 def pages(n=5, date="2024-03-01T10:00:00Z"):
