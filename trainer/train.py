@@ -26,6 +26,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from trainer import config as config_lib
+from trainer import flags
 from trainer import hf_export
 from trainer import model as model_lib
 from trainer.checkpoint import RNG, Checkpointer, ModelOptim, Plain, TrainState
@@ -265,9 +266,9 @@ def train(cfg: JobConfig) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        name, overrides = config_lib.parse_cli(argv)
+        name, overrides = flags.parse_cli(argv)
         if "help" in overrides:
-            print(config_lib.help_text(name), end="")
+            print(flags.help_text(name), end="")
             return 0
         cfg = config_lib.load(name, overrides)
     except (ValueError, OSError) as e:  # unknown key, bad value, unreadable config file

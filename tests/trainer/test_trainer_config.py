@@ -14,6 +14,7 @@ import re
 
 from trainer_helpers import REPO
 from trainer import config as C
+from trainer.flags import parse_cli
 from trainer.train import lr_lambda
 
 
@@ -60,7 +61,7 @@ def test_config_json_roundtrip(tmp_path):
     p = tmp_path / "c.json"
     p.write_text(json.dumps(cfg.to_dict()))
     assert C.load(str(p)) == cfg
-    assert C.parse_cli(["--config", str(p), "--train.steps=3", "--data.path", "d"]) == (
+    assert parse_cli(["--config", str(p), "--train.steps=3", "--data.path", "d"]) == (
         str(p), {"train.steps": "3", "data.path": "d"})
 
 
@@ -82,7 +83,7 @@ def test_setup_pins_torch_in_trainer_extra():
 
 def _trainer_flags_ok(args: list[str]) -> None:
     """Every trainer flag exists and every value converts to its type."""
-    name, overrides = C.parse_cli(args)
+    name, overrides = parse_cli(args)
     C.load(name, overrides)
 
 
@@ -117,6 +118,6 @@ def test_k8s_manifest_flags_are_valid():
     args = replicas["Master"]["template"]["spec"]["containers"][0]["args"]
     assert args[:2] == ["-m", "trainer.train"]
     _trainer_flags_ok(args[2:])
-    ov = C.parse_cli(args[2:])[1]
+    ov = parse_cli(args[2:])[1]
     assert int(ov["parallel.dp_replicate"]) == nodes
     assert int(ov["parallel.dp_shard"]) == int(spec["nprocPerNode"])

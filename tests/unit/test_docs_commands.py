@@ -114,7 +114,7 @@ def help_text(name: str) -> str:
         extra = pargv.beam_help() if name == "pipeline refresh" else ""
         return _capture(pipeline_main, [name.split()[1], "--help"]) + extra
     if name == "trainer.train":
-        from trainer.config import help_text as train_help
+        from trainer.flags import help_text as train_help
 
         return train_help()
     if name == "torchrun":
@@ -174,8 +174,9 @@ def _trainer_lines():
 @pytest.mark.parametrize("where, args", list(_trainer_lines()), ids=[w for w, _ in _trainer_lines()])
 def test_documented_trainer_command_lines_make_a_valid_config(where, args):
     from trainer import config as C
+    from trainer.flags import parse_cli
 
-    name, overrides = C.parse_cli(args)
+    name, overrides = parse_cli(args)
     overrides.pop("help", None)
     C.load(name, overrides)
 
