@@ -26,16 +26,14 @@ indexes whose documents win over every new document they duplicate (incremental 
 from __future__ import annotations
 
 import collections
-import json
-from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms import components as cc
 from transforms.config_fields import check
+from transforms.dedup_index import ReadDedupIndex, WriteDedupIndex, check_index_params
 from transforms.minhash import MinHashParams, exact_hash, jaccard, shingles
 from transforms.stage import (
     ERRORS, KEPT, NAMESPACE, REJECTED, StageCounters, exception_output, reject_record,
@@ -46,7 +44,6 @@ STAGE = "dedup"
 STATS = "stats"
 EXACT = "exact_duplicate_v1"
 NEAR = "near_duplicate_v1"
-INDEX_PARAMS_FILE = "_params.json"
 
 
 @dataclass(frozen=True)
@@ -433,75 +430,3 @@ class Dedup(beam.PTransform):
         if cfg.index_output:
             self.index_rows | "WriteIndex" >> WriteDedupIndex(cfg.index_output, cfg.params, cfg.index_shards)
         return {KEPT: routed[KEPT], REJECTED: routed[REJECTED], ERRORS: feats[ERRORS], STATS: stats}
-
-
-# ---------------------------------------------------------------------------------- index
-def check_index_params(path: str, params: MinHashParams) -> None:
-    """Refuse an index built with other shingles / bands / rows / seed (its keys would never
-    match). Called at construction time."""
-    fn = FileSystems.join(path, INDEX_PARAMS_FILE)
-    if not FileSystems.exists(fn):
-        raise ValueError(f"dedup index {path!r} has no {INDEX_PARAMS_FILE}")
-    with FileSystems.open(fn) as fh:
-        stored = json.loads(fh.read().decode("utf-8"))
-    if stored != asdict(params):
-        raise ValueError(f"dedup index {path!r} was built with {stored}, this run uses {asdict(params)}")
-
-
-def _index_shard(row: dict, shards: int) -> tuple[tuple[int, int], dict]:
-    return (int(row["band"]), int(row["key"]) % shards), row
-
-
-class _WriteIndexFile(beam.DoFn):
-    def __init__(self, path: str):
-        self.path = path
-
-    def process(self, item):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        (band, shard), rows = item
-        rows = sorted(rows, key=lambda r: (r["key"], r["id"]))
-        table = pa.table({
-            "band": pa.array([r["band"] for r in rows], pa.int32()),
-            "key": pa.array([r["key"] for r in rows], pa.int64()),
-            "id": pa.array([r["id"] for r in rows], pa.string()),
-        })
-        fn = FileSystems.join(self.path, f"band={band:03d}", f"part-{shard:05d}.parquet")
-        with FileSystems.create(fn) as fh:
-            pq.write_table(table, fh)
-        yield fn
-
-
-class WriteDedupIndex(beam.PTransform):
-    """Index rows ``{"band", "key", "id"}`` of kept documents → Parquet partitioned by band:
-    ``<path>/band=NNN/part-SSSSS.parquet`` plus ``<path>/_params.json`` (the MinHash params a
-    reader must match). Returns the PCollection of written file names."""
-
-    def __init__(self, path: str, params: MinHashParams, shards: int = 16, label: str | None = None):
-        super().__init__(label)
-        self.path, self.params, self.shards = path.rstrip("/"), params, shards
-
-    def expand(self, rows):
-        FileSystems.mkdirs(self.path) if not FileSystems.exists(self.path) else None
-        with FileSystems.create(FileSystems.join(self.path, INDEX_PARAMS_FILE)) as fh:
-            fh.write(json.dumps(asdict(self.params), sort_keys=True).encode("utf-8"))
-        shards = self.shards
-        return (rows
-                | "Shard" >> beam.Map(_index_shard, shards)
-                | "Group" >> beam.GroupByKey()
-                | "Write" >> beam.ParDo(_WriteIndexFile(self.path)))
-
-
-class ReadDedupIndex(beam.PTransform):
-    """A stored index → ``((band, key), index node)`` bucket entries for :class:`Dedup`."""
-
-    def __init__(self, path: str, label: str | None = None):
-        super().__init__(label)
-        self.path = path.rstrip("/")
-
-    def expand(self, p):
-        return (p
-                | "Read" >> beam.io.ReadFromParquet(f"{self.path}/band=*/*.parquet")
-                | "Entries" >> beam.Map(
-                    lambda r: ((int(r["band"]), int(r["key"])), cc.index_node_key(str(r["id"])))))
