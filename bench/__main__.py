@@ -1,6 +1,7 @@
 """``python -m bench all [--size-mb 200] [--skip w3 ...]`` — the side-by-side harness (ours against peers);
 ``python -m bench spine [--size-mb 100]`` — per-stage rates of our spine (:mod:`bench.spine`);
-``python -m bench cost [results.json ...]`` — the paper-scale cost model (several: medians)."""
+``python -m bench marginal`` — marginal and fixed cost of the whole DAG (:mod:`bench.marginal`);
+``python -m bench cost [marginal.json]`` — the paper-scale cost model from measured figures."""
 from __future__ import annotations
 
 import argparse
@@ -9,11 +10,15 @@ import sys
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["cost"]:  # its own options (python -m bench cost --help)
+        from bench import cost_model
+        return cost_model.main(argv[1:])
     from bench import harness
 
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("command", choices=["all", "spine", "cost"])
-    ap.add_argument("results", nargs="*", help="results JSON(s) (cost; several: per-stage medians)")
+    ap.add_argument("command", choices=["all", "spine", "marginal", "cost"])
+    ap.add_argument("results", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--sample", default=harness.SAMPLE, help="directory of the real WARC sample")
     ap.add_argument("--size-mb", type=float, default=200, help="replicate the sample to at least this many MB of WARC")
     ap.add_argument("--spine-size-mb", type=float, default=100, help="input of the in-process spine stage rates")
@@ -28,13 +33,20 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=600, help="per contender, seconds")
     ap.add_argument("--skip", nargs="*", default=[], help="any of: spine pipeline_nonja w1 w2 w3 w4 datatrove hojichar")
     ap.add_argument("--stem", default=None, help="results file name (default: today's date)")
+    ap.add_argument("--nonja-sizes", type=int, nargs=2, default=[10_000, 40_000], metavar="N",
+                    help="marginal: responses in the small and the large non-Japanese input")
+    ap.add_argument("--ja-sizes", type=int, nargs=2, default=[5_000, 20_000], metavar="N",
+                    help="marginal: responses in the small and the large Japanese-heavy input")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="marginal: SDK worker processes")
+    ap.add_argument("--no-datatrove", action="store_true", help="marginal: skip the datatrove run")
     args = ap.parse_args(argv)
-    if args.command == "cost":
-        from bench import cost_model
-        return cost_model.main(args.results)
+    if args.command == "marginal":
+        from bench import marginal
+        marginal.run(args)
+        return 0
     if args.command == "spine":
         args.skip = sorted(set(args.skip) | {"w1", "w2", "w3", "datatrove", "hojichar"})
-        if "--size-mb" not in " ".join(argv or sys.argv):
+        if "--size-mb" not in " ".join(argv):
             args.size_mb = 100
     harness.run_all(args)
     return 0

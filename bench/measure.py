@@ -13,8 +13,21 @@ import time
 import psutil
 
 
-def _tree_sample(proc: psutil.Process, cpu: dict) -> int:
-    """RSS of the tree now; updates ``cpu[pid] = user + sys`` (last seen) for every process."""
+def _role(p: psutil.Process, root: psutil.Process) -> str:
+    """A short name for a process of the tree: ``main`` (the contender itself), ``sdk_worker``
+    (a Beam SDK worker process), else the executable's name."""
+    if p.pid == root.pid:
+        return "main"
+    try:
+        cmd = " ".join(p.cmdline())
+    except psutil.Error:
+        return "?"
+    return "sdk_worker" if "sdk_worker" in cmd or "worker_pool" in cmd else (p.name() or "?")
+
+
+def _tree_sample(proc: psutil.Process, cpu: dict, per_proc: dict | None = None) -> int:
+    """RSS of the tree now; updates ``cpu[pid] = user + sys`` (last seen) for every process and
+    ``per_proc[pid] = (role, peak RSS)``."""
     total = 0
     try:
         procs = [proc] + proc.children(recursive=True)
@@ -23,7 +36,12 @@ def _tree_sample(proc: psutil.Process, cpu: dict) -> int:
     for p in procs:
         try:
             with p.oneshot():
-                total += p.memory_info().rss
+                rss = p.memory_info().rss
+                total += rss
+                if per_proc is not None:
+                    key = (p.pid, p.create_time())
+                    role, peak = per_proc.get(key) or (_role(p, proc), 0)
+                    per_proc[key] = (role, max(peak, rss))
                 t = p.cpu_times()
                 cpu[(p.pid, p.create_time())] = t.user + t.system
         except psutil.Error:
@@ -39,6 +57,7 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
     out_f = open(log_path, "w") if log_path else subprocess.DEVNULL
     peak = [0]
     sampled_cpu: dict = {}
+    per_proc: dict = {}
     stop = threading.Event()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=out_f, env=env, cwd=cwd, text=True)
 
@@ -48,7 +67,7 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
         except psutil.Error:
             return
         while not stop.is_set():
-            peak[0] = max(peak[0], _tree_sample(ps, sampled_cpu))
+            peak[0] = max(peak[0], _tree_sample(ps, sampled_cpu, per_proc))
             stop.wait(0.1)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -74,7 +93,16 @@ def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd:
     # CPU of the whole tree: waited descendants (rusage) or, where a runner does not wait for its
     # workers, the sum of per-process CPU sampled every 0.1 s (whichever is larger).
     cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(sampled_cpu.values()))
-    res = {"ok": False, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak[0] / 2**20, 1)}
+    roles: dict = {}
+    for role, rss in per_proc.values():  # peak RSS of each process, by role (largest first)
+        roles.setdefault(role, []).append(round(rss / 2**20, 1))
+    cpu_roles: dict = {}
+    for key, c in sampled_cpu.items():  # CPU by role, as last sampled (a lower bound per process)
+        role = (per_proc.get(key) or ("?", 0))[0]
+        cpu_roles[role] = round(cpu_roles.get(role, 0.0) + c, 2)
+    res = {"ok": False, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak[0] / 2**20, 1),
+           "peak_rss_by_process_mb": {r: sorted(v, reverse=True) for r, v in roles.items()},
+           "sampled_cpu_s_by_process": cpu_roles}
     if timed_out:
         res["error"] = f"timed out after {timeout_s:.0f} s"
         return res

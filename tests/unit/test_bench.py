@@ -80,53 +80,74 @@ def test_mutate_text_edits_about_frac():
     assert replicate.mutate_text(text, 0.0, seed=1) == text
 
 
-def test_cost_model_arithmetic():
-    m = cost_model.CostModel(us_per_page={k: 1000.0 for k in cost_model.DEFAULT_US}, beam_overhead=1.0)
-    r = m.estimate()
-    pages = m.stage_pages()
-    assert pages["read_decode_prefilter"] == 63.35e9
-    assert pages["extract"] == pytest.approx(63.35e9 * 0.05)
-    assert pages["quality"] == 2.69e9 and pages["dedup"] == 646e6 and pages["normalize"] == 186e6
-    expected = sum(pages.values()) * 1000 / 3.6e9
-    assert r["core_hours"] == pytest.approx(expected)
-    by = {row["stage"]: row for row in r["rows"]}
-    assert by["read_decode_prefilter"]["core_hours"] == pytest.approx(63.35e9 * 1e-3 / 3600)
-    snap = m.estimate(63.35e9 / 21)
-    assert snap["core_hours"] == pytest.approx(r["core_hours"] / 21)
-    m2 = cost_model.CostModel(us_per_page=dict(m.us_per_page), beam_overhead=2.0)
-    assert m2.estimate()["core_hours"] == pytest.approx(2 * r["core_hours"])
+def _marginal_results(nonja_us=300.0, ja_us=4000.0, chain_us=2000.0):
+    return {"date": "t", "fits": {"nonja_2w": {"ok": True, "marginal_us_per_response": nonja_us, "fixed_cpu_s": 12.0},
+                                  "ja_2w": {"ok": True, "marginal_us_per_response": ja_us, "fixed_cpu_s": 14.0}},
+            "inputs": {"nonja-10": {"kind": "nonja", "responses": 10, "uncompressed_bytes": 400_000},
+                       "nonja-40": {"kind": "nonja", "responses": 40, "uncompressed_bytes": 1_600_000}},
+            "floors": {"nonja": {"us_per_response": 100.0}},
+            "in_process": {"ja": {"us_per_response": chain_us, "stages": [
+                {"stage": "prefilter_v1", "us_per_entering": 50.0}, {"stage": "extract_v1", "us_per_entering": 1000.0},
+                {"stage": "langid_v1", "us_per_entering": 200.0}, {"stage": "quality_v1", "us_per_entering": 800.0},
+                {"stage": "normalize", "us_per_entering": 100.0}]}}}
+
+
+DEDUP_SCALE = [{"docs": 25000, "workers": 2, "cpu_s_runner": 20.0, "cpu_s_workers": 40.0},
+               {"docs": 200000, "workers": 2, "cpu_s_runner": 150.0, "cpu_s_workers": 300.0}]
+
+
+def test_cost_model_arithmetic_from_measured_figures():
+    f = cost_model.figures(_marginal_results(), None, DEDUP_SCALE)
+    assert f["beam_ratio"] == pytest.approx(2.0)  # 4000 µs through the DAG ÷ 2000 µs in-process
+    assert f["fastwarc_mb_per_s"] == pytest.approx(400.0)  # 40 KB per page in 100 µs
+    assert f["dedup_us"] == pytest.approx(1e6 * 450.0 / 200000)  # the largest scale, runner + workers
+    assert set(f["rule_us"]) == {"extract", "langid", "quality", "normalize"}  # prefilter is in the front row
+    e = cost_model.estimate(f, 63.35e9)
+    by = {row["stage"]: row for row in e["rows"]}
+    front = by["read + prefilter, whole DAG (non-ja marginal, 2 workers)"]
+    assert front["core_hours"] == pytest.approx(63.35e9 * 300e-6 / 3600)
+    inflate = by["read: inflate to CC page size"]
+    assert inflate["us_per_page"] == pytest.approx((cost_model.CC_PAGE_BYTES - 40_000) / 400.0)
+    assert by["extract × Beam ratio"]["core_hours"] == pytest.approx(63.35e9 * 0.05 * 1000e-6 * 2.0 / 3600)
+    assert by["quality × Beam ratio"]["pages"] == 2.69e9 and by["normalize × Beam ratio"]["pages"] == 186e6
+    assert by["dedup (through Beam)"]["pages"] == 646e6
+    fixed = by["fixed start-up (one job per snapshot)"]
+    assert fixed["core_hours"] == pytest.approx(21 * 14.0 / 3600)
+    assert e["core_hours"] == pytest.approx(sum(r["core_hours"] for r in e["rows"]))
+    snap = cost_model.estimate(f, 63.35e9 / 21)
+    assert snap["core_hours"] == pytest.approx((e["core_hours"] - fixed["core_hours"]) / 21 + 14.0 / 3600)
     d = cost_model.dollars(1000.0)
     per = cost_model.PRICES["vcpu_hour"] + cost_model.PRICES["gb_per_vcpu"] * cost_model.PRICES["gb_hour"]
     assert d["low_usd"] == pytest.approx(1000 * per * 0.6) and d["high_usd"] == pytest.approx(2000 * per)
 
 
-def test_cost_model_from_results():
-    res = {"spine": {"stages": [{"stage": "langid (lid.176)", "us_per_record": 123.0},
-                                {"stage": "extract (resiliparse, time-limited child as in the DAG)", "us_per_record": 77.0}],
-                     "nonja": {"read_decode_prefilter_us_per_record": 400.0}, "beam_overhead": 1.5},
-           "workloads": [{"name": "3 Near-dup dedup", "contenders": [
-               {"name": "ours Dedup 1×", "ok": True, "per_cpu_s": 10.0},
-               {"name": "ours Dedup 8×", "ok": True, "per_cpu_s": 50.0}]}]}
-    m = cost_model.from_results(res)
-    assert m.us_per_page["langid"] == 123.0 and m.us_per_page["extract"] == 77.0
-    assert m.us_per_page["read_decode_prefilter"] == 400.0 and m.beam_overhead == 1.5
-    assert m.us_per_page["dedup"] == pytest.approx(1e6 / 50.0)
-    text = cost_model.render(cost_model.report(m))
-    assert "core-hours" in text and "63.35 B" in text
+def test_cost_model_index_design_carries_recall_and_has_no_defaults():
+    index = {"cpu": {"index_assisted": {"scan_select_us_per_row": 2.0, "ranged_read_us_per_selected_record": 120.0}},
+             "selection": {"selection_then_prefilter_both": {"recall": 0.9}, "prefilter_both_alone": {"recall": 1.0}}}
+    f = cost_model.figures(_marginal_results(), index, DEDUP_SCALE)
+    e = cost_model.estimate(f, 63.35e9, "index")
+    by = {row["stage"]: row for row in e["rows"]}
+    assert by["ranged read + prefilter, whole DAG"]["us_per_page"] == pytest.approx(120.0 + 300.0 - 100.0)
+    assert by["quality × Beam ratio"]["pages"] == pytest.approx(2.69e9 * 0.9)  # pages the index misses
+    text = cost_model.render(cost_model.report(f))
+    assert "index-assisted" in text and "Beam ratio 2.00" in text and "Sensitivity" in text
+    broken = _marginal_results()
+    del broken["fits"]["ja_2w"]
+    with pytest.raises(cost_model.MissingFigure, match="fits.ja_2w"):
+        cost_model.figures(broken, None, DEDUP_SCALE)
+    with pytest.raises(cost_model.MissingFigure, match="dedup"):
+        cost_model.figures(_marginal_results(), None, None)
 
 
-def test_cost_model_median_of_runs_and_dedup_scale():
-    def run(lid, nonja):
-        return {"spine": {"stages": [{"stage": "langid (lid.176)", "us_per_record": lid}],
-                          "nonja": {"read_decode_prefilter_us_per_record": nonja}}}
-    med = cost_model.median_results([run(300.0, 400.0), run(900.0, 350.0), run(360.0, 380.0)])
-    assert med["median_of_runs"] == 3
-    scale = [{"docs": 25000, "workers": 2, "cpu_s_runner": 20.0, "cpu_s_workers": 40.0},
-             {"docs": 200000, "workers": 2, "cpu_s_runner": 150.0, "cpu_s_workers": 300.0}]
-    m = cost_model.from_results(med, dedup_scale=scale)
-    assert m.us_per_page["langid"] == 360.0 and m.us_per_page["read_decode_prefilter"] == 380.0
-    assert m.us_per_page["dedup"] == pytest.approx(1e6 * 450.0 / 200000)  # the largest scale
-    assert "200,000 documents" in cost_model.render(cost_model.report(m))
+def test_marginal_fit_separates_fixed_and_per_record_cost():
+    from bench import marginal
+
+    small = {"ok": True, "responses": 1000, "cpu_s": 12.0}
+    large = {"ok": True, "responses": 5000, "cpu_s": 20.0}
+    fit = marginal.fit(small, large, {"ok": True, "cpu_s": 9.5})
+    assert fit["marginal_us_per_response"] == pytest.approx(2000.0) and fit["fixed_cpu_s"] == pytest.approx(10.0)
+    assert fit["empty_run_cpu_s"] == 9.5
+    assert marginal.fit(large, small, None) == {"ok": False}
 
 
 def _results():

@@ -1,0 +1,309 @@
+"""``python -m bench marginal``: what one more record costs through the whole DAG, and what a run
+costs before the first record, measured side by side in one run.
+
+For each input kind — ``nonja`` (only the sample's non-Japanese responses: what 95% of a Common
+Crawl snapshot is) and ``ja`` (the whole real sample, Japanese-heavy) — the v1 recipe runs on
+FnApiRunner with one and with two SDK worker processes, at two input sizes and on an input with
+no response at all. Every input is spread over two files (one per core), so a file holds
+thousands of records as Common Crawl's do (CC files hold ~40k responses, ~1 GB gzip: the large
+inputs here are as close as the time of one bench run allows; the sizes are in the results).
+
+From the CPU-seconds of the whole process tree (runner + SDK workers + extraction children):
+
+- **marginal cost** per response = (CPU(large) − CPU(small)) / (responses(large) − responses(small));
+- **fixed cost** = CPU(small) − marginal × responses(small), cross-checked against the run on an
+  input with no response (``empty``);
+- **floors**, in the same run and on the same files: raw fastwarc iteration (parse every record,
+  read every response body, nothing else) and the in-process rule chain (the same rules without
+  Beam: ``bench/chain.py``, in one and in two concurrent processes), so Beam's own cost per
+  record, and what two busy processes cost this machine without Beam, are measured ratios;
+- **start-up breakdown**: interpreter + imports, pipeline construction, translation to the runner
+  API (``bench.startup_probe``); the rest of the fixed cost is the runner's (stage scheduling, SDK
+  worker start, DoFn set-up in every worker);
+- **peak RSS per process** (runner, each SDK worker), the figure ``runbooks/sizing.md`` reads;
+- **datatrove** ``WarcReader → Trafilatura → LanguageFilter(ja)`` (its own venv) on the large
+  Japanese-heavy input, with the pages each side extracts (they differ: ours extracts only what
+  the prefilter keeps, datatrove every HTML response).
+
+Writes ``bench/results/marginal-<stem>.json`` and ``.md``; ``bench/cost_model.py`` reads the
+JSON (no figure in it has a default).
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sys
+import time
+
+from bench import measure, replicate, spine
+from bench.harness import CORES, ROOT, SAMPLE, WORK, log
+
+RESULTS = os.path.join(ROOT, "bench", "results")
+#: Goals (side by side, one run): non-ja marginal ≤ 1.5× raw fastwarc at two workers; two workers
+#: ≤ 1.1× the CPU per record of one; end to end on the Japanese-heavy mix ≥ 5× datatrove per
+#: CPU-second at two workers including start-up, on ≥ 10k responses.
+GOALS = {"nonja_marginal_vs_raw": 1.5, "two_vs_one_worker": 1.1, "ja_vs_datatrove": 5.0,
+         "ja_min_responses": 10_000}
+
+
+# ------------------------------------------------------------------------------------ inputs
+def _nonja_ids(sample: str) -> set[str]:
+    ids = set()
+    with open(os.path.join(sample, "labels.tsv")) as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if cols[4] == "other":
+                ids.add(cols[1])
+    return ids
+
+
+def make_input(kind: str, responses: int, sample: str = SAMPLE, work: str = WORK) -> dict:
+    """``responses`` (at least) responses of ``kind`` over ``CORES`` files; cached under ``work``."""
+    files = replicate.sample_files(os.path.join(sample, "*.warc.gz"))
+    keep = None
+    if kind == "nonja":
+        ids = _nonja_ids(sample)
+        keep = lambda raw: replicate.record_id(raw) in ids  # noqa: E731
+        per_copy = len(ids)
+    elif kind == "ja":
+        per_copy = sum(1 for line in open(os.path.join(sample, "labels.tsv"))) - 1
+    else:
+        raise ValueError(f"input kind {kind!r}: expected nonja or ja")
+    copies = max(1, -(-responses // per_copy))
+    out = os.path.join(work, "marginal", f"{kind}-{copies}x-{CORES}f")
+    stamp = os.path.join(out, "_stats.json")
+    if not os.path.exists(stamp):
+        shutil.rmtree(out, ignore_errors=True)
+        st = replicate.replicate(files, out, copies, keep=keep, level=1, out_files=CORES)
+        st["copies"] = copies
+        with open(stamp, "w") as f:
+            json.dump(st, f)
+    with open(stamp) as f:
+        st = json.load(f)
+    st["dir"], st["glob"] = out, os.path.join(out, "*.warc.gz")
+    st["kind"] = kind
+    return st
+
+
+def empty_input(work: str = WORK) -> dict:
+    """One file holding a single warcinfo record: the run reads no response (pure start-up)."""
+    out = os.path.join(work, "marginal", "empty")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "empty.warc.gz")
+    if not os.path.exists(path):
+        import gzip
+
+        body = b"software: bench.marginal\r\n"
+        rec = (b"WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000000>\r\n"
+               b"WARC-Date: 2023-01-01T00:00:00Z\r\nContent-Type: application/warc-fields\r\n"
+               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body + b"\r\n\r\n")
+        with open(path, "wb") as f:
+            f.write(gzip.compress(rec, mtime=0))
+    return {"kind": "empty", "responses": 0, "files": [path], "glob": path, "uncompressed_bytes": 0, "bytes": os.path.getsize(path)}
+
+
+# ------------------------------------------------------------------------------------ runs
+def ours(inp: dict, workers: int, out: str, logs: str, timeout_s: float, recipe: str = "v1") -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "bench.ours_pipeline", "--input", inp["glob"], "--output", out, "--recipe", recipe,
+           "--rejects", "ids", f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"]
+    name = f"ours {recipe} {inp['kind']} {inp['responses']} responses, {workers} worker(s)"
+    log(f"run {name}")
+    m = measure.run_measured(cmd, timeout_s, cwd=ROOT, log_path=os.path.join(logs, name.replace(" ", "_").replace(",", "") + ".log"))
+    row = {"name": name, "kind": inp["kind"], "workers": workers, "responses": inp["responses"], **m}
+    if m.get("ok"):
+        rep = _report(out)
+        row["records_read"] = m["result"]["records_read"]
+        row["kept"] = m["result"]["kept"]
+        row["pages_extracted"] = rep.get("extract_in")
+        row["responses_per_cpu_s"] = round(inp["responses"] / m["cpu_s"], 1) if inp["responses"] else None
+        if row["records_read"] != inp["responses"]:
+            row["warning"] = f"records_read {row['records_read']} != responses in the input {inp['responses']}"
+    log(f"  cpu {m['cpu_s']} s, wall {m['wall_s']} s, rss {m.get('peak_rss_by_process_mb')}" if m.get("ok") else f"  FAILED {m.get('error')}")
+    return row
+
+
+def _report(out: str) -> dict:
+    try:
+        with open(os.path.join(out, "report.json")) as f:
+            r = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    funnel = {s["stage"]: s for s in r.get("funnel", [])}
+    # pages entering extraction = pages after the stage before it
+    order = [s["stage"] for s in r.get("funnel", [])]
+    if "extract" in order and order.index("extract") > 0:
+        return {"extract_in": funnel[order[order.index("extract") - 1]]["pages_after"]}
+    return {}
+
+
+def datatrove(inp: dict, out: str, logs: str, timeout_s: float) -> dict:
+    from bench.peers import envs
+
+    py, err, _ = envs.ensure("datatrove", log=log)
+    name = f"datatrove WarcReader → Trafilatura → LanguageFilter(ja), {inp['responses']} responses, {CORES} workers"
+    if not py:
+        return {"name": name, "ok": False, "error": err}
+    shutil.rmtree(out, ignore_errors=True)
+    log(f"run {name}")
+    cmd = [py, os.path.join(ROOT, "bench", "peers", "run_datatrove.py"), "warc", "--input-dir", inp["dir"],
+           "--out", out, "--workers", str(CORES)]
+    m = measure.run_measured(cmd, timeout_s, env=dict(os.environ, PYTHONPATH=""), cwd=ROOT,
+                             log_path=os.path.join(logs, "datatrove.log"))
+    row = {"name": name, "kind": inp["kind"], "workers": CORES, "responses": inp["responses"], **m}
+    if m.get("ok"):
+        res = m["result"]
+        row["kept"] = res.get("docs_out")
+        row["pages_extracted"] = (res.get("stats") or {}).get("extract_in") or res.get("docs_in")
+        row["responses_per_cpu_s"] = round(inp["responses"] / m["cpu_s"], 1)
+    log(f"  cpu {m['cpu_s']} s, wall {m['wall_s']} s" if m.get("ok") else f"  FAILED {m.get('error')}")
+    return row
+
+
+def chain(files: list[str], procs: int, logs: str, timeout_s: float) -> dict:
+    """The per-record rules without Beam (``bench/chain.py``) in ``procs`` concurrent processes:
+    CPU-s of the whole tree (extraction children included) per response."""
+    log(f"in-process chain, {procs} process(es), {len(files)} files")
+    m = measure.run_measured([sys.executable, "-m", "bench.chain", "--procs", str(procs), *files], timeout_s,
+                             cwd=ROOT, log_path=os.path.join(logs, f"chain-{procs}.log"))
+    r = m.get("result") or {}
+    out = {"procs": procs, "ok": m["ok"], "error": m.get("error"), "cpu_s": m["cpu_s"], "wall_s": m["wall_s"],
+           "responses": r.get("responses"), "stages": r.get("stages")}
+    if m["ok"] and r.get("responses"):
+        out["us_per_response"] = round(1e6 * m["cpu_s"] / r["responses"], 1)
+    return out
+
+
+def startup_probe(timeout_s: float = 300) -> dict:
+    """Imports, construction and translation of the v1 DAG, in a fresh interpreter (CPU-s)."""
+    m = measure.run_measured([sys.executable, "-m", "bench.startup_probe"], timeout_s, cwd=ROOT)
+    return {**(m.get("result") or {}), "process_cpu_s": m["cpu_s"], "ok": m["ok"], "error": m.get("error")}
+
+
+def floors(inp: dict) -> dict:
+    """Raw fastwarc iteration over ``inp``'s files (best of 2, CPU-s of this process)."""
+    files = sorted(glob.glob(inp["glob"]))
+    best = None
+    for _ in range(2):
+        t = time.process_time()
+        n = spine.raw_iterate(files)
+        dt = time.process_time() - t
+        best = dt if best is None else min(best, dt)
+    return {"responses": n, "cpu_s": round(best, 3), "us_per_response": round(1e6 * best / n, 1)}
+
+
+# ------------------------------------------------------------------------------------ fit
+def fit(small: dict, large: dict, empty: dict | None) -> dict:
+    """Marginal µs per response and fixed CPU-s from two sizes (same kind, same workers)."""
+    if not (small.get("ok") and large.get("ok")) or large["responses"] <= small["responses"]:
+        return {"ok": False}
+    marg = (large["cpu_s"] - small["cpu_s"]) / (large["responses"] - small["responses"])
+    fixed = small["cpu_s"] - marg * small["responses"]
+    return {"ok": True, "marginal_us_per_response": round(1e6 * marg, 1), "fixed_cpu_s": round(fixed, 2),
+            "empty_run_cpu_s": empty.get("cpu_s") if empty and empty.get("ok") else None,
+            "responses": [small["responses"], large["responses"]], "cpu_s": [small["cpu_s"], large["cpu_s"]]}
+
+
+def _ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def summarise(res: dict) -> dict:
+    runs = res["runs"]
+    fits, goals = {}, {}
+    for kind in ("nonja", "ja"):
+        for w in (1, 2):
+            rows = sorted((r for r in runs if r["kind"] == kind and r["workers"] == w), key=lambda r: r["responses"])
+            empty = next((r for r in runs if r["kind"] == "empty" and r["workers"] == w), None)
+            if len(rows) >= 2:
+                fits[f"{kind}_{w}w"] = fit(rows[0], rows[-1], empty)
+    floor = res["floors"]
+    nj2, nj1, ja1, ja2 = (fits.get(k, {}) for k in ("nonja_2w", "nonja_1w", "ja_1w", "ja_2w"))
+    if nj2.get("ok"):
+        r = _ratio(nj2["marginal_us_per_response"], floor["nonja"]["us_per_response"])
+        goals["non-ja marginal (2 workers) ÷ raw fastwarc"] = {"value": r, "goal": f"≤ {GOALS['nonja_marginal_vs_raw']}",
+                                                               "met": r is not None and r <= GOALS["nonja_marginal_vs_raw"]}
+    for kind, a, b in (("non-ja", nj2, nj1), ("ja-heavy", ja2, ja1)):
+        if a.get("ok") and b.get("ok"):
+            r = _ratio(a["marginal_us_per_response"], b["marginal_us_per_response"])
+            goals[f"{kind} marginal: 2 workers ÷ 1 worker"] = {"value": r, "goal": f"≤ {GOALS['two_vs_one_worker']}",
+                                                                "met": r is not None and r <= GOALS["two_vs_one_worker"]}
+    dt = res.get("datatrove") or {}
+    big = max((r for r in runs if r["kind"] == "ja" and r["workers"] == CORES and r.get("ok")),
+              key=lambda r: r["responses"], default=None)
+    if dt.get("ok") and big:
+        r = _ratio(big["responses_per_cpu_s"], dt["responses_per_cpu_s"])
+        goals["ja-heavy end to end (2 workers, start-up included) ÷ datatrove, per CPU-s"] = {
+            "value": r, "goal": f"≥ {GOALS['ja_vs_datatrove']} on ≥ {GOALS['ja_min_responses']:,} responses",
+            "met": r is not None and r >= GOALS["ja_vs_datatrove"] and big["responses"] >= GOALS["ja_min_responses"],
+            "differs": (f"ours runs the whole v1 DAG (prefilter, resiliparse, lid.176, quality, NG words, PII, dedup, "
+                        f"host filter, normalise, Parquet) and extracts {big.get('pages_extracted')} pages (the prefilter's "
+                        f"survivors); datatrove runs WarcReader → Trafilatura → LanguageFilter(ja) and extracts "
+                        f"{dt.get('pages_extracted')} pages (every HTML response)")}
+    ip = res.get("in_process") or {}
+    ja_c, nj_c, ja_c2 = (ip.get(k) or {} for k in ("ja", "nonja", "ja_2_procs"))
+    if ja2.get("ok") and ja_c.get("us_per_response"):
+        goals["ja-heavy marginal (2 workers) ÷ the same rules in-process (Beam and the aggregate stages)"] = {
+            "value": _ratio(ja2["marginal_us_per_response"], ja_c["us_per_response"]), "goal": "(measured)", "met": None,
+            "differs": "the in-process chain runs no dedup, host filter or Parquet writers"}
+    if nj2.get("ok") and nj_c.get("us_per_response"):
+        goals["non-ja marginal (2 workers) ÷ the same rules in-process"] = {
+            "value": _ratio(nj2["marginal_us_per_response"], nj_c["us_per_response"]), "goal": "(measured)", "met": None}
+    if ja_c.get("us_per_response") and ja_c2.get("us_per_response"):
+        goals["in-process chain: 2 concurrent processes ÷ 1 (this machine, no Beam)"] = {
+            "value": _ratio(ja_c2["us_per_response"], ja_c["us_per_response"]), "goal": "(measured)", "met": None,
+            "differs": "what two busy processes cost this machine per record without any Beam"}
+    return {"fits": fits, "goals": goals}
+
+
+# ------------------------------------------------------------------------------------ main
+def run(args) -> dict:
+    started = time.time()
+    stem = args.stem or time.strftime("%Y-%m-%d")
+    work = os.path.join(WORK, "marginal-run")
+    logs = os.path.join(work, "logs")
+    os.makedirs(logs, exist_ok=True)
+    res = {"date": stem, "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+           "machine": {"cores": os.cpu_count(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]},
+           "params": {k: v for k, v in vars(args).items() if k != "func"}, "inputs": {}, "runs": []}
+    inputs = {"empty": empty_input()}
+    for kind, sizes in (("nonja", args.nonja_sizes), ("ja", args.ja_sizes)):
+        for n in sizes:
+            log(f"input {kind} {n}")
+            inputs[f"{kind}-{n}"] = make_input(kind, n, args.sample)
+    res["inputs"] = {k: {x: v[x] for x in ("kind", "responses", "records", "bytes", "uncompressed_bytes", "copies") if x in v}
+                     for k, v in inputs.items()}
+    log("floors: raw fastwarc iteration; in-process rule chains")
+    nj_large = inputs[f"nonja-{max(args.nonja_sizes)}"]
+    ja_large = inputs[f"ja-{max(args.ja_sizes)}"]
+    res["floors"] = {"nonja": floors(nj_large), "ja": floors(ja_large)}
+    nj_small = sorted(glob.glob(inputs[f"nonja-{min(args.nonja_sizes)}"]["glob"]))
+    ja_small = sorted(glob.glob(inputs[f"ja-{min(args.ja_sizes)}"]["glob"]))
+    res["in_process"] = {"nonja": chain(nj_small, 1, logs, args.timeout), "ja": chain(ja_small, 1, logs, args.timeout),
+                         "ja_2_procs": chain(ja_small, 2, logs, args.timeout)}
+    res["startup"] = startup_probe()
+    for w in args.workers:
+        res["runs"].append(ours(inputs["empty"], w, os.path.join(work, "out", f"empty-{w}"), logs, args.timeout))
+        for key in [k for k in inputs if k != "empty"]:
+            res["runs"].append(ours(inputs[key], w, os.path.join(work, "out", f"{key}-{w}"), logs, args.timeout))
+    if not args.no_datatrove:
+        res["datatrove"] = datatrove(ja_large, os.path.join(work, "out", "datatrove"), logs, args.timeout)
+    res.update(summarise(res))
+    res["total_s"] = round(time.time() - started, 1)
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"marginal-{stem}.json")
+    with open(path, "w") as f:
+        json.dump(res, f, indent=1, ensure_ascii=False)
+    with open(path[:-5] + ".md", "w") as f:
+        f.write(render(res))
+    log(f"wrote {path} (.md) in {res['total_s']} s")
+    return res
+
+
+def render(res: dict) -> str:
+    from bench.marginal_report import render as _render
+
+    return _render(res)

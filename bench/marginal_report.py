@@ -1,0 +1,59 @@
+"""Markdown of ``bench/marginal.py``'s results (``bench/results/marginal-<stem>.md``)."""
+from __future__ import annotations
+
+
+def _n(x, digits=1):
+    if x is None:
+        return "—"
+    return f"{x:,.{digits}f}" if isinstance(x, float) else f"{x:,}"
+
+
+def render(res: dict) -> str:
+    out = [f"# Marginal and fixed cost of the whole DAG, {res['date']}", "",
+           f"Machine: {res['machine']['cores']} cores, load average at start {res['machine']['loadavg_start']}. "
+           "CPU-seconds of the whole process tree (runner, SDK workers, extraction children), FnApiRunner "
+           "with `--direct_running_mode=multi_processing`, recipe v1. Regenerate: "
+           "`python -m bench marginal` (the parameters are in the JSON).", "", "## Inputs", "",
+           "| input | responses | WARC records | gzip MB | WARC MB |", "|---|---:|---:|---:|---:|"]
+    for k, v in res["inputs"].items():
+        out.append(f"| {k} | {_n(v.get('responses'))} | {_n(v.get('records'))} | {_n((v.get('bytes') or 0) / 1e6)} | "
+                   f"{_n((v.get('uncompressed_bytes') or 0) / 1e6)} |")
+    f = res["floors"]
+    ip = res.get("in_process") or {}
+    out += ["", "## Floors (same files, same run, one core, in-process)", "",
+            f"- raw fastwarc iteration: non-ja {_n(f['nonja']['us_per_response'])} µs per response, "
+            f"ja-heavy {_n(f['ja']['us_per_response'])} µs per response",
+            f"- the v1 per-record rules without Beam (`bench/chain.py`, CPU of the process tree): non-ja "
+            f"{_n((ip.get('nonja') or {}).get('us_per_response'))} µs per response; ja-heavy {_n((ip.get('ja') or {}).get('us_per_response'))} µs "
+            f"in one process, {_n((ip.get('ja_2_procs') or {}).get('us_per_response'))} µs with two processes at once"]
+    stages = (ip.get("ja") or {}).get("stages") or []
+    if stages:
+        out += ["", "| rule (ja-heavy, in-process) | records entering | µs per record entering |", "|---|---:|---:|"]
+        out += [f"| {s['stage']} | {_n(s['entered'])} | {_n(s['us_per_entering'])} |" for s in stages]
+    st = res.get("startup") or {}
+    out += ["", "## Start-up, before the first record (fresh interpreter, CPU-s)", "",
+            f"imports of Beam {_n(st.get('import_beam_cpu_s'), 2)}, of our stages {_n(st.get('import_ours_cpu_s'), 2)}, "
+            f"DAG construction {_n(st.get('build_cpu_s'), 2)}, translation to the runner API "
+            f"{_n(st.get('to_runner_api_cpu_s'), 2)} ({st.get('transforms')} transforms, {st.get('leaf_transforms')} leaves). "
+            "The rest of a run's fixed cost is the runner's: stage scheduling, SDK worker start, DoFn set-up "
+            "(models, tries, blocklists) in every worker. On Dataflow/Flink/Spark construction and translation "
+            "run once per job on the launcher and a worker's set-up once per worker process, not per bundle."]
+    out += ["", "## Runs", "", "| run | responses | workers | CPU s | wall s | responses/CPU-s | pages extracted | kept | peak RSS MB by process |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in res["runs"] + ([res["datatrove"]] if res.get("datatrove") else []):
+        rss = "; ".join(f"{k} {', '.join(str(x) for x in v[:3])}" for k, v in (r.get("peak_rss_by_process_mb") or {}).items())
+        if not r.get("ok"):
+            out.append(f"| {r['name']} | {_n(r.get('responses'))} | {r.get('workers')} | failed: {r.get('error')} | | | | | |")
+            continue
+        out.append(f"| {r['name']} | {_n(r['responses'])} | {r['workers']} | {_n(r['cpu_s'], 2)} | {_n(r['wall_s'], 2)} | "
+                   f"{_n(r.get('responses_per_cpu_s'))} | {_n(r.get('pages_extracted'))} | {_n(r.get('kept'))} | {rss} |")
+    out += ["", "## Marginal and fixed cost", "", "| input, workers | marginal µs per response | fixed CPU-s (fit) | empty-input run CPU-s |",
+            "|---|---:|---:|---:|"]
+    for k, v in res.get("fits", {}).items():
+        if v.get("ok"):
+            out.append(f"| {k} | {_n(v['marginal_us_per_response'])} | {_n(v['fixed_cpu_s'], 2)} | {_n(v.get('empty_run_cpu_s'), 2)} |")
+    out += ["", "## Ratios and goals", "", "| ratio | value | goal | met | what differs |", "|---|---:|---|---|---|"]
+    for k, v in res.get("goals", {}).items():
+        met = "—" if v.get("met") is None else ("yes" if v["met"] else "no")
+        out.append(f"| {k} | {v.get('value')} | {v.get('goal')} | {met} | {v.get('differs', '')} |")
+    return "\n".join(out) + "\n"
