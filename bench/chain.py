@@ -45,6 +45,7 @@ def run_files(files: list[str], recipe: str = "v1") -> dict:
     n = kept = 0
     clock = time.perf_counter  # wall: the extraction rule waits for its child process
     t = time.process_time()
+    kids = _children_cpu()
     for path in files:
         for outcome, rec in iter_warc(path):
             if outcome == SKIPPED:
@@ -64,12 +65,19 @@ def run_files(files: list[str], recipe: str = "v1") -> dict:
                     break
             else:
                 kept += 1
-    for rule in chain:
+    for rule in chain:  # stops the extraction child, whose CPU is then in RUSAGE_CHILDREN
         if hasattr(rule, "teardown"):
             rule.teardown()
+    loop_cpu = time.process_time() - t + _children_cpu() - kids
     stages = [{"stage": nm, "entered": e, "seconds": round(x, 4), "us_per_entering": round(1e6 * x / e, 1) if e else None}
               for nm, e, x in zip(names, entered, secs)]
-    return {"responses": n, "kept": kept, "cpu_s_self": round(time.process_time() - t, 3), "stages": stages}
+    return {"responses": n, "kept": kept, "cpu_s_self": round(time.process_time() - t, 3),
+            "cpu_s_loop": round(loop_cpu, 3), "stages": stages}
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _child(args):
@@ -99,7 +107,8 @@ def main(argv=None) -> dict:
     for st in stages.values():
         st["us_per_entering"] = round(1e6 * st["seconds"] / st["entered"], 1) if st["entered"] else None
     res = {"procs": a.procs, "responses": sum(p["responses"] for p in parts), "kept": sum(p["kept"] for p in parts),
-           "cpu_s_rule_loops": round(sum(p["cpu_s_self"] for p in parts), 3),
+           # the loops over the records, extraction children included (no start-up, no model loads)
+           "cpu_s_loops": round(sum(p["cpu_s_loop"] for p in parts), 3),
            "cpu_s_children": round(ru.ru_utime + ru.ru_stime, 3), "wall_s": round(time.perf_counter() - t, 3),
            "stages": list(stages.values())}
     print(json.dumps(res))
