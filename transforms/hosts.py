@@ -15,7 +15,7 @@
 Rules 2–3 aggregate over the whole corpus: per-page counts are combined per host
 (``CombinePerKey``), the blocked hosts become a side input, and pages are filtered against it; no
 worker ever holds the corpus. The pure logic (loading lists, per-page counts, the per-host
-decision) is in the functions at the top and imports no Beam; :class:`HostFilter` wires it.
+decision) is in the functions at the top, which use no Beam; :class:`HostFilter` wires it.
 """
 from __future__ import annotations
 
@@ -26,8 +26,11 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+import apache_beam as beam
+
 from transforms.config_fields import check
 from transforms.harmful import DEFAULT_NGWORDS, automaton, fold, load_words, whole_token
+from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, reject_record
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +244,6 @@ class HostDecider:
 
 
 # --- the Beam stage ----------------------------------------------------------------------------
-
-import apache_beam as beam  # noqa: E402  (the stage below; the functions above stay Beam-free)
-
-from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, reject_record  # noqa: E402
 
 STAGE = "hosts"
 

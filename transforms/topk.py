@@ -16,7 +16,10 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+import apache_beam as beam
+
 from transforms.config_fields import check, refuse
+from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, reject_record
 
 STAGE = "topk"
 R_BELOW = "topk_below_threshold_v1"
@@ -79,10 +82,6 @@ def decide(key: tuple, lower, upper) -> str | None:
 
 
 # --- the Beam stage ----------------------------------------------------------------------------
-
-import apache_beam as beam  # noqa: E402
-
-from transforms.stage import ERRORS, KEPT, REJECTED, StageCounters, reject_record  # noqa: E402
 
 
 class _Select(beam.DoFn):
