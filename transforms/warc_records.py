@@ -37,6 +37,9 @@ from transforms.warc_frames import Frame, iter_frames
 log = logging.getLogger(__name__)
 
 STAGE = "read"
+#: Reason codes of the read (a response that is no page to keep).
+R_HTTP_STATUS = "http_status_v1"
+R_NOT_HTML = "not_html_v1"
 SKIPPED = "skipped"
 #: The media types of HTML pages: the reader rejects other responses, the index reader selects
 #: these (``IndexReadConfig.mime_types``), the prefilter evaluation counts them as HTML.
@@ -97,9 +100,9 @@ def _classify(base: dict, status: int | None, content_type: str, charset: str | 
                                     f"payload has {len(body)} of {declared_len} declared bytes (truncated file or malformed HTTP headers)")
     ctype = (content_type or "").split(";")[0].strip().lower()
     if cfg.only_2xx and status is not None and not (200 <= status < 300):
-        return REJECTED, reject_record(base, STAGE, "http_status_v1")
+        return REJECTED, reject_record(base, STAGE, R_HTTP_STATUS)
     if ctype and ctype not in HTML_TYPES:
-        return REJECTED, reject_record(base, STAGE, "not_html_v1")
+        return REJECTED, reject_record(base, STAGE, R_NOT_HTML)
     if codings:  # only for pages we keep: a gzip-coded image is not worth inflating
         try:
             body = undo_http_codings(body, codings, cfg.max_record_bytes)
@@ -107,7 +110,7 @@ def _classify(base: dict, status: int | None, content_type: str, charset: str | 
             return ERRORS, error_record(base, STAGE, e.kind, str(e))
         base["html_bytes"] = len(body)
     if not ctype and not looks_like_html(body):
-        return REJECTED, reject_record(base, STAGE, "not_html_v1")
+        return REJECTED, reject_record(base, STAGE, R_NOT_HTML)
     base["html"] = body
     base["http_charset"] = charset
     return KEPT, base
