@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ja-sizes", type=int, nargs=2, default=[5_000, 20_000], metavar="N",
                     help="marginal: responses in the small and the large Japanese-heavy input")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="marginal: SDK worker processes")
+    ap.add_argument("--repeat", type=int, default=3, help="marginal: passes over every configuration (medians)")
     ap.add_argument("--no-datatrove", action="store_true", help="marginal: skip the datatrove run")
     args = ap.parse_args(argv)
     if args.command == "marginal":

@@ -38,20 +38,24 @@ def render(res: dict) -> str:
             "The rest of a run's fixed cost is the runner's: stage scheduling, SDK worker start, DoFn set-up "
             "(models, tries, blocklists) in every worker. On Dataflow/Flink/Spark construction and translation "
             "run once per job on the launcher and a worker's set-up once per worker process, not per bundle."]
-    out += ["", "## Runs", "", "| run | responses | workers | CPU s | wall s | responses/CPU-s | pages extracted | kept | peak RSS MB by process |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out += ["", "## Runs", "", f"Every configuration ran {res['params'].get('repeat', 1)} time(s), one pass after the other; "
+            "the fits below use the median CPU-s of each configuration.", "",
+            "| run | pass | responses | workers | CPU s | wall s | responses/CPU-s | pages extracted | kept | peak RSS MB by process |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in res["runs"] + ([res["datatrove"]] if res.get("datatrove") else []):
         rss = "; ".join(f"{k} {', '.join(str(x) for x in v[:3])}" for k, v in (r.get("peak_rss_by_process_mb") or {}).items())
         if not r.get("ok"):
-            out.append(f"| {r['name']} | {_n(r.get('responses'))} | {r.get('workers')} | failed: {r.get('error')} | | | | | |")
+            out.append(f"| {r['name']} | {r.get('pass', '')} | {_n(r.get('responses'))} | {r.get('workers')} | failed: {r.get('error')} | | | | | |")
             continue
-        out.append(f"| {r['name']} | {_n(r['responses'])} | {r['workers']} | {_n(r['cpu_s'], 2)} | {_n(r['wall_s'], 2)} | "
+        out.append(f"| {r['name']} | {r.get('pass', '')} | {_n(r['responses'])} | {r['workers']} | {_n(r['cpu_s'], 2)} | {_n(r['wall_s'], 2)} | "
                    f"{_n(r.get('responses_per_cpu_s'))} | {_n(r.get('pages_extracted'))} | {_n(r.get('kept'))} | {rss} |")
-    out += ["", "## Marginal and fixed cost", "", "| input, workers | marginal µs per response | fixed CPU-s (fit) | empty-input run CPU-s |",
-            "|---|---:|---:|---:|"]
+    out += ["", "## Marginal and fixed cost (medians of the passes)", "",
+            "| input, workers | responses | median CPU-s | marginal µs per response | fixed CPU-s (fit) | empty-input run CPU-s |",
+            "|---|---|---|---:|---:|---:|"]
     for k, v in res.get("fits", {}).items():
         if v.get("ok"):
-            out.append(f"| {k} | {_n(v['marginal_us_per_response'])} | {_n(v['fixed_cpu_s'], 2)} | {_n(v.get('empty_run_cpu_s'), 2)} |")
+            out.append(f"| {k} | {' → '.join(f'{x:,}' for x in v['responses'])} | {' → '.join(str(x) for x in v['cpu_s'])} | "
+                       f"{_n(v['marginal_us_per_response'])} | {_n(v['fixed_cpu_s'], 2)} | {_n(v.get('empty_run_cpu_s'), 2)} |")
     out += ["", "## Ratios and goals", "", "| ratio | value | goal | met | what differs |", "|---|---:|---|---|---|"]
     for k, v in res.get("goals", {}).items():
         met = "—" if v.get("met") is None else ("yes" if v["met"] else "no")
