@@ -11,12 +11,19 @@ import sys
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        import psutil  # noqa: F401  (the bench extra: every contender is measured with it)
+    except ImportError:
+        print("python -m bench: the bench extra is not installed (no psutil): run `bash scripts/bench.sh "
+              f"{' '.join(argv) or '--help'}`, or `pip install -e '.[bench]'`", file=sys.stderr)
+        return 2
     if argv[:1] == ["cost"]:  # its own options (python -m bench cost --help)
         from bench import cost_model
         return cost_model.main(argv[1:])
     from bench import harness
 
-    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.replace("``", "`"),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["all", "spine", "marginal", "cost"])
     ap.add_argument("results", nargs="*", help=argparse.SUPPRESS)
     ap.add_argument("--sample", default=harness.SAMPLE, help="directory of the real WARC sample")
