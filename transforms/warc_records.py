@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -337,12 +339,31 @@ def _frame_error(path: str, frame: Frame) -> dict:
 EARLIEST_CRAWL = datetime(1991, 1, 1, tzinfo=timezone.utc)
 
 
+_EARLIEST_ISO = EARLIEST_CRAWL.strftime("%Y-%m-%dT%H:%M:%SZ")
+_CANONICAL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_LATEST: list = [0.0, ""]  # [when computed (time.time()), ISO bound now + 1 day], refreshed hourly
+
+
+def _latest_iso() -> str:
+    now = time.time()
+    if now - _LATEST[0] > 3600:
+        _LATEST[:] = [now, (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _LATEST[1]
+
+
 def _iso(date: str) -> str | None:
     """WARC-Date as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (sortable as a string), or
-    None when it is not a valid date in [1991, now + 1 day] (ISO 28500 §5.4: W3C-ISO8601, UTC)."""
+    None when it is not a valid date in [1991, now + 1 day] (ISO 28500 §5.4: W3C-ISO8601, UTC).
+    A date already in that form (every Common Crawl record) is validated and compared as a string."""
     d = (date or "").strip()
     if not d or len(d) > 40:
         return None
+    if len(d) == 20 and _CANONICAL_DATE.fullmatch(d):
+        try:
+            datetime.fromisoformat(d[:19])  # a real calendar date and time
+        except ValueError:
+            return None
+        return d if _EARLIEST_ISO <= d <= _latest_iso() else None
     try:
         t = datetime.fromisoformat(d.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:

@@ -121,3 +121,13 @@ def test_a_future_dated_copy_never_wins_keep_the_newest():
     real = node_key("b" * 16, _iso("2024-03-01T10:00:00Z"))
     for bad in ("9999-01-01T00:00:00Z", "not-a-date", "", "<i>2030</i>"):
         assert min([node_key("a" * 16, _iso(bad)), real]) == real
+
+
+@pytest.mark.parametrize("raw, stored", [
+    ("2023-09-18T22:28:19Z", "2023-09-18T22:28:19Z"),  # Common Crawl's form: kept as it is
+    ("2023-02-30T00:00:00Z", None), ("2023-13-01T00:00:00Z", None), ("2023-01-01T24:00:00Z", None),
+    ("1990-12-31T23:59:59Z", None), ("1991-01-01T00:00:00Z", "1991-01-01T00:00:00Z"), ("2999-01-01T00:00:00Z", None),
+    ("２０２３-01-01T00:00:00Z", None), ("2023-01-01T09:00:00+09:00", "2023-01-01T00:00:00Z"),
+])
+def test_canonical_dates_take_the_string_path_with_the_same_answers(raw, stored):
+    assert _iso(raw) == stored
