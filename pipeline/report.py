@@ -204,7 +204,8 @@ def build_report(output: str, stage_order: list[str], config: dict, rejects_mode
                  strict: bool = True) -> dict:
     out = output.rstrip("/")
     outcomes = [json.loads(x) for x in _read_lines(f"{out}/_stats/outcomes.jsonl")]
-    samples = [json.loads(x) for x in _read_lines(f"{out}/_stats/samples.jsonl")]
+    samples = sorted((json.loads(x) for x in _read_lines(f"{out}/_stats/samples.jsonl")),
+                     key=lambda s: (s.get("stage") or "", s.get("reason") or ""))  # file order is the runner's
     summary = summarise(outcomes, stage_order)
     written = {"documents": parquet_rows(f"{out}/documents/part"),
                "errors": parquet_rows(f"{out}/errors/part")}
