@@ -83,11 +83,3 @@ def absolute_location(path: str) -> str:
     if "://" in path:
         return path
     return os.path.abspath(os.path.expanduser(path))
-
-
-def project(record: dict, columns: dict[str, pa.DataType]) -> dict:
-    """The record restricted to ``columns`` (missing → None), ready for the Parquet writer."""
-    row = {k: record.get(k) for k in columns}
-    if row.get("crawl_date") is not None and columns["crawl_date"] == UTC_TIMESTAMP:
-        row["crawl_date"] = utc_timestamp(row["crawl_date"])
-    return row
