@@ -34,7 +34,8 @@ def render(res: dict) -> str:
     out += ["", "## Start-up, before the first record (fresh interpreter, CPU-s)", "",
             f"imports of Beam {_n(st.get('import_beam_cpu_s'), 2)}, of our stages {_n(st.get('import_ours_cpu_s'), 2)}, "
             f"DAG construction {_n(st.get('build_cpu_s'), 2)}, translation to the runner API "
-            f"{_n(st.get('to_runner_api_cpu_s'), 2)} ({st.get('transforms')} transforms, {st.get('leaf_transforms')} leaves). "
+            f"{_n(st.get('to_runner_api_cpu_s'), 2)} ({st.get('transforms')} transforms, {st.get('leaf_transforms')} leaves; "
+            f"FnApiRunner fuses them into {st.get('fused_stages')} stages). "
             "The rest of a run's fixed cost is the runner's: stage scheduling, SDK worker start, DoFn set-up "
             "(models, tries, blocklists) in every worker. On Dataflow/Flink/Spark construction and translation "
             "run once per job on the launcher and a worker's set-up once per worker process, not per bundle."]
