@@ -123,7 +123,7 @@ def test_cost_model_arithmetic_from_measured_figures():
 
 def test_cost_model_index_design_carries_recall_and_has_no_defaults():
     index = {"cpu": {"index_assisted": {"scan_select_us_per_row": 2.0, "ranged_read_us_per_selected_record": 120.0}},
-             "selection": {"selection_then_prefilter_both": {"recall": 0.9}, "prefilter_both_alone": {"recall": 1.0}}}
+             "selection": {"cld2_selection": {"recall": 0.9}}}
     f = cost_model.figures(_marginal_results(), index, DEDUP_SCALE)
     e = cost_model.estimate(f, 63.35e9, "index")
     by = {row["stage"]: row for row in e["rows"]}
