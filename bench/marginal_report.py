@@ -23,7 +23,8 @@ def render(res: dict) -> str:
     out += ["", "## Floors (same files, same run, one core, in-process)", "",
             f"- raw fastwarc iteration: non-ja {_n(f['nonja']['us_per_response'])} µs per response, "
             f"ja-heavy {_n(f['ja']['us_per_response'])} µs per response",
-            f"- the v1 per-record rules without Beam (`bench/chain.py`, CPU of the process tree): non-ja "
+            f"- the v1 per-record rules without Beam (`bench/chain.py`; CPU of the record loops, extraction children "
+            f"included, start-up and model loads not): non-ja "
             f"{_n((ip.get('nonja') or {}).get('us_per_response'))} µs per response; ja-heavy {_n((ip.get('ja') or {}).get('us_per_response'))} µs "
             f"in one process, {_n((ip.get('ja_2_procs') or {}).get('us_per_response'))} µs with two processes at once"]
     stages = (ip.get("ja") or {}).get("stages") or []
@@ -62,3 +63,15 @@ def render(res: dict) -> str:
         met = "—" if v.get("met") is None else ("yes" if v["met"] else "no")
         out.append(f"| {k} | {v.get('value')} | {v.get('goal')} | {met} | {v.get('differs', '')} |")
     return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # python -m bench.marginal_report bench/results/marginal-<stem>.json: rewrite the .md
+    import json
+    import sys
+
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            res = json.load(f)
+        with open(path[:-5] + ".md", "w") as f:
+            f.write(render(res))
+        print(path[:-5] + ".md")
