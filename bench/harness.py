@@ -51,8 +51,8 @@ def prepare_input(sample_dir: str, size_mb: float, work: str) -> dict:
     return st
 
 
-def nonja_input(sample_dir: str, copies: int, work: str) -> list[str]:
-    """Only the sample's non-Japanese responses (labels.tsv ``lang_collected=other``), replicated."""
+def nonja_ids(sample_dir: str) -> set[str]:
+    """Record ids of the sample's non-Japanese responses (labels.tsv ``lang_collected=other``)."""
     ids = set()
     with open(os.path.join(sample_dir, "labels.tsv")) as f:
         next(f)
@@ -60,6 +60,12 @@ def nonja_input(sample_dir: str, copies: int, work: str) -> list[str]:
             cols = line.rstrip("\n").split("\t")
             if cols[4] == "other":
                 ids.add(cols[1])
+    return ids
+
+
+def nonja_input(sample_dir: str, copies: int, work: str) -> list[str]:
+    """Only the sample's non-Japanese responses, replicated."""
+    ids = nonja_ids(sample_dir)
     # One file per core, each with thousands of records (as Common Crawl's ~40k): with a few
     # records per file the per-file cost of the runner would be measured, not the per-record cost.
     out = os.path.join(work, f"nonja-{copies}x-{CORES}f")

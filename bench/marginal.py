@@ -38,7 +38,7 @@ import sys
 import time
 
 from bench import measure, replicate, spine
-from bench.harness import CORES, ROOT, SAMPLE, WORK, log
+from bench.harness import CORES, ROOT, SAMPLE, WORK, log, nonja_ids
 
 RESULTS = os.path.join(ROOT, "bench", "results")
 #: Goals (side by side, one run): non-ja marginal ≤ 1.5× raw fastwarc at two workers; two workers
@@ -49,23 +49,12 @@ GOALS = {"nonja_marginal_vs_raw": 1.5, "two_vs_one_worker": 1.1, "ja_vs_datatrov
 
 
 # ------------------------------------------------------------------------------------ inputs
-def _nonja_ids(sample: str) -> set[str]:
-    ids = set()
-    with open(os.path.join(sample, "labels.tsv")) as f:
-        next(f)
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if cols[4] == "other":
-                ids.add(cols[1])
-    return ids
-
-
 def make_input(kind: str, responses: int, sample: str = SAMPLE, work: str = WORK) -> dict:
     """``responses`` (at least) responses of ``kind`` over ``CORES`` files; cached under ``work``."""
     files = replicate.sample_files(os.path.join(sample, "*.warc.gz"))
     keep = None
     if kind == "nonja":
-        ids = _nonja_ids(sample)
+        ids = nonja_ids(sample)
         keep = lambda raw: replicate.record_id(raw) in ids  # noqa: E731
         per_copy = len(ids)
     elif kind == "ja":
