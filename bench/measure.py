@@ -10,12 +10,19 @@ import subprocess
 import threading
 import time
 
-import psutil
+
+def _psutil():
+    """psutil (the bench extra) is imported when a contender is measured, so the pure helpers of
+    the bench modules import without it."""
+    import psutil
+
+    return psutil
 
 
-def _role(p: psutil.Process, root: psutil.Process) -> str:
+def _role(p, root) -> str:
     """A short name for a process of the tree: ``main`` (the contender itself), ``sdk_worker``
     (a Beam SDK worker process), else the executable's name."""
+    psutil = _psutil()
     if p.pid == root.pid:
         return "main"
     try:
@@ -25,9 +32,10 @@ def _role(p: psutil.Process, root: psutil.Process) -> str:
     return "sdk_worker" if "sdk_worker" in cmd or "worker_pool" in cmd else (p.name() or "?")
 
 
-def _tree_sample(proc: psutil.Process, cpu: dict, per_proc: dict | None = None) -> int:
+def _tree_sample(proc, cpu: dict, per_proc: dict | None = None) -> int:
     """RSS of the tree now; updates ``cpu[pid] = user + sys`` (last seen) for every process and
     ``per_proc[pid] = (role, peak RSS)``."""
+    psutil = _psutil()
     total = 0
     try:
         procs = [proc] + proc.children(recursive=True)
@@ -52,6 +60,7 @@ def _tree_sample(proc: psutil.Process, cpu: dict, per_proc: dict | None = None) 
 def run_measured(cmd: list[str], timeout_s: float, env: dict | None = None, cwd: str | None = None,
                  log_path: str | None = None) -> dict:
     """``{"ok", "wall_s", "cpu_s", "peak_rss_mb", "result" (parsed last JSON line) | "error"}``."""
+    psutil = _psutil()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out_f = open(log_path, "w") if log_path else subprocess.DEVNULL
