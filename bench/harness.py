@@ -1,7 +1,7 @@
 """``python -m bench all``: prepare the input, run every contender side by side, write
 ``bench/results/<date>.{json,md,png}``.
 
-Input: the real sample (../shared/data/warc) replicated with distinct record ids to ≥ ``--size-mb``
+Input: the real sample crawl bundled in ``tests/data/warc`` (569 pages, with ``labels.tsv``) replicated with distinct record ids to ≥ ``--size-mb``
 MB of (uncompressed) WARC. Contenders run as measured subprocesses, one at a time (CPU seconds of
 the whole process tree, peak RSS of the tree, wall); datatrove and hojichar in their own venvs
 (bench/work/venvs). A contender that fails to install or to run is reported with its error.
@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORK = os.path.join(HERE, "work")
 RESULTS = os.path.join(HERE, "results")
-SAMPLE = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "warc"))
+SAMPLE = os.path.join(ROOT, "tests", "data", "warc")  # the bundled real sample: a fresh clone has it
 CORES = 2
 
 
