@@ -13,10 +13,12 @@ From the CPU-seconds of the whole process tree (runner + SDK workers + extractio
 - **marginal cost** per response = (CPU(large) − CPU(small)) / (responses(large) − responses(small));
 - **fixed cost** = CPU(small) − marginal × responses(small), cross-checked against the run on an
   input with no response (``empty``);
-- **floors**, in the same run and on the same files: raw fastwarc iteration (parse every record,
+- **floors**, in every pass and on the same files: raw fastwarc iteration (parse every record,
   read every response body, nothing else) and the in-process rule chain (the same rules without
-  Beam: ``bench/chain.py``, in one and in two concurrent processes), so Beam's own cost per
-  record, and what two busy processes cost this machine without Beam, are measured ratios;
+  Beam: ``bench/chain.py``, in one and in two concurrent processes, fitted over the same two
+  sizes as the DAG, so its start-up and model loads cancel as the DAG's do), so Beam's own cost
+  per record, and what two busy processes cost this machine without Beam, are measured ratios;
+  every figure, floors included, is the median over the passes;
 - **start-up breakdown**: interpreter + imports, pipeline construction, translation to the runner
   API (``bench.startup_probe``); the rest of the fixed cost is the runner's (stage scheduling, SDK
   worker start, DoFn set-up in every worker);
@@ -153,20 +155,24 @@ def datatrove(inp: dict, out: str, logs: str, timeout_s: float) -> dict:
     return row
 
 
-def chain(files: list[str], procs: int, logs: str, timeout_s: float) -> dict:
-    """The per-record rules without Beam (``bench/chain.py``) in ``procs`` concurrent processes:
-    CPU-s of the record loops (extraction children included, start-up and model loads not) per
-    response."""
-    log(f"in-process chain, {procs} process(es), {len(files)} files")
+def chain(inp: dict, procs: int, logs: str, timeout_s: float) -> dict:
+    """The per-record rules without Beam (``bench/chain.py``) over ``inp``'s files in ``procs``
+    concurrent processes: CPU-s of the whole process tree (interpreter, model loads, the
+    extraction children), measured and fitted like a DAG run (:func:`fit` over two sizes), so
+    fixed costs cancel the same way on both sides of a ratio; plus the per-rule times."""
+    files = sorted(glob.glob(inp["glob"]))
+    name = f"in-process chain {inp['kind']} {inp['responses']} responses, {procs} process(es)"
+    log(f"run {name}")
     m = measure.run_measured([sys.executable, "-m", "bench.chain", "--procs", str(procs), *files], timeout_s,
-                             cwd=ROOT, log_path=os.path.join(logs, f"chain-{procs}.log"))
+                             cwd=ROOT, log_path=os.path.join(logs, name.replace(" ", "_").replace(",", "") + ".log"))
     r = m.get("result") or {}
-    out = {"procs": procs, "ok": m["ok"], "error": m.get("error"), "cpu_s_tree": m["cpu_s"], "wall_s": m["wall_s"],
-           "cpu_s_loops": r.get("cpu_s_loops"), "responses": r.get("responses"), "stages": r.get("stages")}
-    if m["ok"] and r.get("responses") and r.get("cpu_s_loops"):
-        # per record: the loops only (the tree's CPU also holds interpreter start-up and model loads)
-        out["us_per_response"] = round(1e6 * r["cpu_s_loops"] / r["responses"], 1)
-    return out
+    row = {"name": name, "kind": inp["kind"], "workers": procs, "responses": inp["responses"], "ok": m["ok"],
+           "error": m.get("error"), "cpu_s": m["cpu_s"], "wall_s": m["wall_s"], "stages": r.get("stages"),
+           "peak_rss_by_process_mb": m.get("peak_rss_by_process_mb")}
+    if m["ok"] and r.get("responses") != inp["responses"]:
+        row.update(ok=False, error=f"the chain read {r.get('responses')} responses, the input has {inp['responses']}")
+    log(f"  cpu {m['cpu_s']} s, wall {m['wall_s']} s" if row["ok"] else f"  FAILED {row.get('error')}")
+    return row
 
 
 def startup_probe(timeout_s: float = 300) -> dict:
@@ -175,16 +181,26 @@ def startup_probe(timeout_s: float = 300) -> dict:
     return {**(m.get("result") or {}), "process_cpu_s": m["cpu_s"], "ok": m["ok"], "error": m.get("error")}
 
 
-def floors(inp: dict) -> dict:
-    """Raw fastwarc iteration over ``inp``'s files (best of 2, CPU-s of this process)."""
+def floor(inp: dict) -> dict:
+    """Raw fastwarc iteration over ``inp``'s files: CPU-s of this process around the loop (no
+    start-up to cancel), once per pass like every other configuration."""
     files = sorted(glob.glob(inp["glob"]))
-    best = None
-    for _ in range(2):
-        t = time.process_time()
-        n = spine.raw_iterate(files)
-        dt = time.process_time() - t
-        best = dt if best is None else min(best, dt)
-    return {"responses": n, "cpu_s": round(best, 3), "us_per_response": round(1e6 * best / n, 1)}
+    t = time.process_time()
+    n = spine.raw_iterate(files)
+    dt = time.process_time() - t
+    return {"kind": inp["kind"], "responses": n, "cpu_s": round(dt, 3), "us_per_response": round(1e6 * dt / n, 1)}
+
+
+def floors(rows: list[dict]) -> dict:
+    """Per input kind, the median µs per response over the passes (the estimator of the runs)."""
+    import statistics
+
+    out = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        us = [r["us_per_response"] for r in rows if r["kind"] == kind]
+        out[kind] = {"responses": next(r["responses"] for r in rows if r["kind"] == kind),
+                     "us_per_response": round(statistics.median(us), 1), "us_per_response_passes": us}
+    return out
 
 
 # ------------------------------------------------------------------------------------ fit
@@ -223,9 +239,30 @@ def medians(runs: list[dict]) -> list[dict]:
     return out
 
 
+def in_process(chain_runs: list[dict]) -> dict:
+    """The in-process chain's fits: ``nonja``, ``ja`` (one process) and ``ja_2_procs``, each the
+    marginal µs per response over its two sizes (medians of the passes) with the per-rule times
+    of its large input's last pass."""
+    rows = medians(chain_runs)
+    out = {}
+    for key, kind, procs in (("nonja", "nonja", 1), ("ja", "ja", 1), ("ja_2_procs", "ja", 2)):
+        sized = sorted((r for r in rows if r["kind"] == kind and r["workers"] == procs), key=lambda r: r["responses"])
+        if len(sized) < 2:
+            continue
+        f = fit(sized[0], sized[-1], None)
+        if f.get("ok"):
+            f["us_per_response"] = f["marginal_us_per_response"]
+            f["stages"] = next((r.get("stages") for r in reversed(chain_runs) if r.get("ok") and r["kind"] == kind
+                                and r["workers"] == procs and r["responses"] == sized[-1]["responses"]), None)
+        out[key] = f
+    return out
+
+
 def summarise(res: dict) -> dict:
     runs = medians(res["runs"])
     fits, goals = {}, {}
+    res["floors"] = floors(res["floor_runs"])
+    res["in_process"] = in_process(res["chain_runs"])
     for kind in ("nonja", "ja"):
         for w in (1, 2):
             rows = sorted((r for r in runs if r["kind"] == kind and r["workers"] == w), key=lambda r: r["responses"])
@@ -288,18 +325,23 @@ def run(args) -> dict:
             inputs[f"{kind}-{n}"] = make_input(kind, n, args.sample)
     res["inputs"] = {k: {x: v[x] for x in ("kind", "responses", "records", "bytes", "uncompressed_bytes", "copies") if x in v}
                      for k, v in inputs.items()}
-    log("floors: raw fastwarc iteration; in-process rule chains")
     nj_large = inputs[f"nonja-{max(args.nonja_sizes)}"]
     ja_large = inputs[f"ja-{max(args.ja_sizes)}"]
-    res["floors"] = {"nonja": floors(nj_large), "ja": floors(ja_large)}
-    nj_small = sorted(glob.glob(inputs[f"nonja-{min(args.nonja_sizes)}"]["glob"]))
-    ja_small = sorted(glob.glob(inputs[f"ja-{min(args.ja_sizes)}"]["glob"]))
-    res["in_process"] = {"nonja": chain(nj_small, 1, logs, args.timeout), "ja": chain(ja_small, 1, logs, args.timeout),
-                         "ja_2_procs": chain(ja_small, 2, logs, args.timeout)}
     res["startup"] = startup_probe()
-    # Every configuration once per pass, the passes one after the other: a burst of load on this
-    # shared machine hits one run of each configuration at most; each figure is the median.
+    res["floor_runs"], res["chain_runs"] = [], []
+    # Every configuration once per pass -- the raw fastwarc floor, the in-process chain at both
+    # sizes, the DAG -- the passes one after the other: a burst of load on this shared machine
+    # hits one run of each configuration at most; every figure is the median over the passes.
     for rep in range(args.repeat):
+        log(f"pass {rep + 1}: raw fastwarc floor, in-process chains, the DAG")
+        for inp in (nj_large, ja_large):
+            res["floor_runs"].append({**floor(inp), "pass": rep + 1})
+        for kind, sizes, procs in (("nonja", args.nonja_sizes, (1,)), ("ja", args.ja_sizes, (1, 2))):
+            for n in sizes:
+                for k in procs:
+                    row = chain(inputs[f"{kind}-{n}"], k, logs, args.timeout)
+                    row["pass"] = rep + 1
+                    res["chain_runs"].append(row)
         for w in args.workers:
             for key in inputs:
                 row = ours(inputs[key], w, os.path.join(work, "out", f"{key}-{w}"), logs, args.timeout)

@@ -20,11 +20,22 @@ def render(res: dict) -> str:
                    f"{_n((v.get('uncompressed_bytes') or 0) / 1e6)} |")
     f = res["floors"]
     ip = res.get("in_process") or {}
-    out += ["", "## Floors (same files, same run, one core, in-process)", "",
-            f"- raw fastwarc iteration: non-ja {_n(f['nonja']['us_per_response'])} µs per response, "
-            f"ja-heavy {_n(f['ja']['us_per_response'])} µs per response",
-            f"- the v1 per-record rules without Beam (`bench/chain.py`; CPU of the record loops, extraction children "
-            f"included, start-up and model loads not): non-ja "
+    if "floor_runs" in res:  # floors and chains measured in every pass, the chain fitted over two sizes
+        passes = (f" (passes: non-ja {', '.join(_n(x) for x in f['nonja']['us_per_response_passes'])}; ja-heavy "
+                  f"{', '.join(_n(x) for x in f['ja']['us_per_response_passes'])})")
+        title = "## Floors (same files, every pass, medians)"
+        raw = "raw fastwarc iteration (one core, CPU of the loop)"
+        how = ("marginal CPU of the whole process tree over the two input sizes, fitted as the DAG's runs are, "
+               "so start-up and model loads cancel")
+    else:  # results written before 2026-12-07's second run: once per bench, CPU of the record loops
+        passes = ""
+        title = "## Floors (same files, same run, one core, in-process)"
+        raw = "raw fastwarc iteration"
+        how = "CPU of the record loops, extraction children included, start-up and model loads not"
+    out += ["", title, "",
+            f"- {raw}: non-ja {_n(f['nonja']['us_per_response'])} µs per response, "
+            f"ja-heavy {_n(f['ja']['us_per_response'])} µs per response{passes}",
+            f"- the v1 per-record rules without Beam (`bench/chain.py`; {how}): non-ja "
             f"{_n((ip.get('nonja') or {}).get('us_per_response'))} µs per response; ja-heavy {_n((ip.get('ja') or {}).get('us_per_response'))} µs "
             f"in one process, {_n((ip.get('ja_2_procs') or {}).get('us_per_response'))} µs with two processes at once"]
     stages = (ip.get("ja") or {}).get("stages") or []
@@ -44,7 +55,7 @@ def render(res: dict) -> str:
             "the fits below use the median CPU-s of each configuration.", "",
             "| run | pass | responses | workers | CPU s | wall s | responses/CPU-s | pages extracted | kept | peak RSS MB by process |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for r in res["runs"] + ([res["datatrove"]] if res.get("datatrove") else []):
+    for r in res["runs"] + res.get("chain_runs", []) + ([res["datatrove"]] if res.get("datatrove") else []):
         rss = "; ".join(f"{k} {', '.join(str(x) for x in v[:3])}" for k, v in (r.get("peak_rss_by_process_mb") or {}).items())
         if not r.get("ok"):
             out.append(f"| {r['name']} | {r.get('pass', '')} | {_n(r.get('responses'))} | {r.get('workers')} | failed: {r.get('error')} | | | | | |")
@@ -54,7 +65,9 @@ def render(res: dict) -> str:
     out += ["", "## Marginal and fixed cost (medians of the passes)", "",
             "| input, workers | responses | median CPU-s | marginal µs per response | fixed CPU-s (fit) | empty-input run CPU-s |",
             "|---|---|---|---:|---:|---:|"]
-    for k, v in res.get("fits", {}).items():
+    chains = {f"in-process chain {k}": v for k, v in (res.get("in_process") or {}).items()
+              if "marginal_us_per_response" in v}  # fitted chains only
+    for k, v in {**res.get("fits", {}), **chains}.items():
         if v.get("ok"):
             out.append(f"| {k} | {' → '.join(f'{x:,}' for x in v['responses'])} | {' → '.join(str(x) for x in v['cpu_s'])} | "
                        f"{_n(v['marginal_us_per_response'])} | {_n(v['fixed_cpu_s'], 2)} | {_n(v.get('empty_run_cpu_s'), 2)} |")

@@ -2,10 +2,12 @@
 
 Pure logic lives in :mod:`transforms.minhash` (shingles, signatures, bands) and
 :mod:`transforms.components` (large-star / small-star reducers, survivor order); this module only
-wires them into Beam. No step gathers the corpus or its duplicate graph on one worker: every
-grouping is keyed by a text hash, an LSH bucket or a node, and the only per-key state is that
-key's own neighbourhood (hot keys such as a boilerplate page with 10^5 copies are collapsed by a
-combiner before the shuffle in the exact stage, and bucket / node groups are iterated, not sorted).
+wires them into Beam, with the connected-components rounds in :mod:`transforms.dedup_rounds` and
+the stored index in :mod:`transforms.dedup_index`. No step gathers the corpus or its duplicate
+graph on one worker: every grouping is keyed by a text hash, an LSH bucket or a node, and the
+only per-key state is that key's own neighbourhood (hot keys such as a boilerplate page with 10^5
+copies are collapsed by a combiner before the shuffle in the exact stage, and bucket / node
+groups are iterated, not sorted).
 
 Data flow (``node`` = :func:`transforms.components.node_key`, whose minimum is the survivor)::
 
@@ -34,6 +36,7 @@ from apache_beam.metrics import Metrics
 from transforms import components as cc
 from transforms.config_fields import check
 from transforms.dedup_index import ReadDedupIndex, WriteDedupIndex, check_index_params
+from transforms.dedup_rounds import ConnectedComponents
 from transforms.minhash import MinHashParams, exact_hash, jaccard, shingles
 from transforms.stage import (
     ERRORS, KEPT, NAMESPACE, REJECTED, StageCounters, exception_output, reject_record,
@@ -194,28 +197,6 @@ def _bucket_edges(item):
             yield v, root
 
 
-class _LargeStar(beam.DoFn):
-    def __init__(self, round_no: int):
-        self.round_no = round_no
-
-    def setup(self):
-        self.unsettled = Metrics.counter(NAMESPACE, f"{STAGE}.cc_round_{self.round_no:02d}.unsettled")
-        self.nodes = Metrics.counter(NAMESPACE, f"{STAGE}.cc_round_{self.round_no:02d}.nodes")
-
-    def process(self, item):
-        u, nbrs = item
-        edges, settled = cc.large_star(u, nbrs)
-        self.nodes.inc()
-        if not settled:
-            self.unsettled.inc()
-        yield from edges
-
-
-def _small_star(item):
-    u, nbrs = item
-    yield from cc.small_star(u, nbrs)
-
-
 def _verify_attach_root_text(item):
     """(m, {edges: [v...], texts: [text_m]}) → (v, (m, text_m)); index roots pass unverified."""
     m, g = item
@@ -321,32 +302,6 @@ def _chars(record: dict) -> int:
 
 
 # ---------------------------------------------------------------------------------- composites
-class ConnectedComponents(beam.PTransform):
-    """Edges (u, v) → star edges (node, component minimum) for every non-minimum node.
-
-    ``max_rounds`` unrolled (large-star, small-star) rounds (Kiveris et al. 2014). Counters
-    ``dedup.cc_round_NN.unsettled`` show when the graph converged (the first round with 0).
-    """
-
-    def __init__(self, max_rounds: int = 20, label: str | None = None):
-        super().__init__(label)
-        self.max_rounds = max_rounds
-        self.rounds: dict[int, beam.PCollection] = {}  # round → its large-star output, once expanded
-
-    def expand(self, edges):
-        cur = edges | "Orient" >> beam.Map(cc.small_star_key)
-        for r in range(1, self.max_rounds + 1):
-            self.rounds[r] = (cur
-                              | f"R{r:02d}.LargeStar.Undirected" >> beam.FlatMap(cc.undirected)
-                              | f"R{r:02d}.LargeStar.Group" >> beam.GroupByKey()
-                              | f"R{r:02d}.LargeStar.Reduce" >> beam.ParDo(_LargeStar(r)))
-            cur = (self.rounds[r]
-                   | f"R{r:02d}.SmallStar.Key" >> beam.Map(cc.small_star_key)
-                   | f"R{r:02d}.SmallStar.Group" >> beam.GroupByKey()
-                   | f"R{r:02d}.SmallStar.Reduce" >> beam.FlatMap(_small_star))
-        return cur
-
-
 class Dedup(beam.PTransform):
     """The dedup stage: records → {kept, rejected, errors, stats}. See the module docstring."""
 
@@ -404,7 +359,7 @@ class Dedup(beam.PTransform):
                     | "VerifyJoinNode" >> beam.CoGroupByKey()
                     | "VerifyJaccard" >> beam.ParDo(_VerifyEdges(cfg))
                 )
-            components = ConnectedComponents(cfg.max_rounds)
+            components = ConnectedComponents(cfg.max_rounds, stage=STAGE)
             stars = edges | "CC" >> components
             self.rounds = components.rounds
         else:

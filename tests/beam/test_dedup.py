@@ -15,7 +15,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import beam_args
 from transforms import components as cc
-from transforms.dedup import ConnectedComponents, Dedup, DedupConfig
+from transforms.dedup import Dedup, DedupConfig
+from transforms.dedup_rounds import ConnectedComponents
 from tests.dedup_reference import reference_dedup
 from transforms.stage import ERRORS, KEPT, REJECTED
 

@@ -150,6 +150,25 @@ def test_marginal_fit_separates_fixed_and_per_record_cost():
     assert marginal.fit(large, small, None) == {"ok": False}
 
 
+def test_marginal_floors_and_chain_use_the_runs_estimator():
+    """The raw floor and the in-process chain are measured in every pass and summarised as the
+    DAG's runs are (medians over the passes; the chain fitted over two sizes, so its start-up and
+    model loads cancel instead of counting as per-record cost)."""
+    from bench import marginal
+
+    floor_runs = [{"kind": "nonja", "responses": 40, "us_per_response": us} for us in (130.0, 150.0, 135.0)]
+    assert marginal.floors(floor_runs)["nonja"]["us_per_response"] == 135.0
+    chain_runs = []
+    for p, (small, large) in enumerate(((5.0, 8.0), (5.5, 9.0), (4.0, 7.5))):
+        for n, cpu in ((1000, small), (4000, large)):
+            chain_runs.append({"ok": True, "kind": "ja", "workers": 1, "responses": n, "cpu_s": cpu,
+                               "wall_s": cpu, "pass": p + 1, "stages": [{"stage": "extract", "pass": p + 1}]})
+    ip = marginal.in_process(chain_runs)
+    # medians: 5.0 s at 1,000 and 8.0 s at 4,000 responses → 1,000 µs per response, 4 s fixed
+    assert ip["ja"]["us_per_response"] == pytest.approx(1000.0) and ip["ja"]["fixed_cpu_s"] == pytest.approx(4.0)
+    assert ip["ja"]["stages"] == [{"stage": "extract", "pass": 3}]  # the large input's last pass
+    assert "nonja" not in ip and "ja_2_procs" not in ip  # not run: no figure rather than a guess
+
 def _results():
     return {"date": "2000-01-01", "machine": {"cores": 2, "mem_gb": 24, "loadavg_start": [1.0]},
             "input": {"summary": "test"},
