@@ -74,7 +74,8 @@ def render(res: dict) -> str:
     out += ["", "## Ratios and goals", "", "| ratio | value | goal | met | what differs |", "|---|---:|---|---|---|"]
     for k, v in res.get("goals", {}).items():
         met = "—" if v.get("met") is None else ("yes" if v["met"] else "no")
-        out.append(f"| {k} | {v.get('value')} | {v.get('goal')} | {met} | {v.get('differs', '')} |")
+        value = f"{v.get('value')}" + (f" (passes: {', '.join(str(x) for x in v['passes'])})" if v.get("passes") else "")
+        out.append(f"| {k} | {value} | {v.get('goal')} | {met} | {v.get('differs', '')} |")
     return "\n".join(out) + "\n"
 
 

@@ -191,3 +191,15 @@ def test_results_writer(tmp_path):
     assert "ours=datasketch" in md and "| 1× | 10 |" in md
     if "png" in paths:
         assert open(paths["png"], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_marginal_per_pass_ratio_uses_each_pass_own_floor():
+    from bench import marginal
+
+    res = {"floor_runs": [{"pass": 1, "kind": "nonja", "us_per_response": 100.0},
+                          {"pass": 2, "kind": "nonja", "us_per_response": 200.0}],
+           "runs": [{"pass": p, "kind": "nonja", "workers": 2, "ok": True, "responses": n, "cpu_s": cpu}
+                    for p, n, cpu in ((1, 1000, 1.0), (1, 3000, 1.3), (2, 1000, 1.0), (2, 3000, 1.6))]}
+    # pass 1: 150 µs ÷ 100; pass 2: 300 µs ÷ 200
+    assert marginal.per_pass_ratios(res, "nonja", 2) == [1.5, 1.5]
+    assert marginal.per_pass_ratios(res, "nonja", 1) == []
