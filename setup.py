@@ -44,6 +44,9 @@ EXTRAS = {
         "tokenizers>=0.20",
         "safetensors>=0.4",
     ],
+    # The readers our output is checked against in the suite (tests/golden, tests/trainer):
+    # Hugging Face datasets, DuckDB and polars on the Parquet, megatron-core on the token shards.
+    "compat": ["datasets>=3", "duckdb>=1.0", "polars>=1.0", "megatron-core>=0.12"],
     "bench": ["matplotlib>=3.7", "datasketch>=1.6", "scipy>=1.10", "pycld2>=0.41", "psutil>=5.9"],
 }
 
