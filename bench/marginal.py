@@ -276,15 +276,13 @@ def per_pass_ratios(res: dict, kind: str, workers: int) -> list[float]:
 def summarise(res: dict) -> dict:
     runs = medians(res["runs"])
     fits, goals = {}, {}
-    res["floors"] = floors(res["floor_runs"])
-    res["in_process"] = in_process(res["chain_runs"])
+    floor, ip = floors(res["floor_runs"]), in_process(res["chain_runs"])
     for kind in ("nonja", "ja"):
         for w in (1, 2):
             rows = sorted((r for r in runs if r["kind"] == kind and r["workers"] == w), key=lambda r: r["responses"])
             empty = next((r for r in runs if r["kind"] == "empty" and r["workers"] == w), None)  # median row
             if len(rows) >= 2:
                 fits[f"{kind}_{w}w"] = fit(rows[0], rows[-1], empty)
-    floor = res["floors"]
     nj2, nj1, ja1, ja2 = (fits.get(k, {}) for k in ("nonja_2w", "nonja_1w", "ja_1w", "ja_2w"))
     if nj2.get("ok"):
         r = _ratio(nj2["marginal_us_per_response"], floor["nonja"]["us_per_response"])
@@ -308,7 +306,6 @@ def summarise(res: dict) -> dict:
                         f"host filter, normalise, Parquet) and extracts {big.get('pages_extracted')} pages (the prefilter's "
                         f"survivors); datatrove runs WarcReader → Trafilatura → LanguageFilter(ja) and extracts "
                         f"{dt.get('pages_extracted')} pages (every HTML response)")}
-    ip = res.get("in_process") or {}
     ja_c, nj_c, ja_c2 = (ip.get(k) or {} for k in ("ja", "nonja", "ja_2_procs"))
     if ja2.get("ok") and ja_c.get("us_per_response"):
         goals["ja-heavy marginal (2 workers) ÷ the same rules in-process (Beam and the aggregate stages)"] = {
@@ -321,7 +318,7 @@ def summarise(res: dict) -> dict:
         goals["in-process chain: 2 concurrent processes ÷ 1 (this machine, no Beam)"] = {
             "value": _ratio(ja_c2["us_per_response"], ja_c["us_per_response"]), "goal": "(measured)", "met": None,
             "differs": "what two busy processes cost this machine per record without any Beam"}
-    return {"fits": fits, "goals": goals}
+    return {"floors": floor, "in_process": ip, "fits": fits, "goals": goals}
 
 
 # ------------------------------------------------------------------------------------ main
